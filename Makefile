@@ -1,0 +1,162 @@
+# Makefile - builds mailetd, runs it, tests it.
+#
+#   make run     install missing packages, configure, build, run on conf/
+#   make check   the same set-up, then every test (also under ASan+UBSan)
+#   make fuzz    run every libFuzzer target for FUZZ_TIME seconds
+#
+# Objects go to build/ (build/asan/ for the sanitizer build, build/fuzz/
+# for clang + libFuzzer); the programs are src/mailetd and src/mailetctl.
+
+-include config.mk
+
+CFLAGS ?= -O2 -g
+STD_FLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wformat=2 \
+	-Wno-format-nonliteral -Wstrict-prototypes -Wmissing-prototypes
+ALL_CFLAGS = $(STD_FLAGS) $(CFLAGS) $(DEPS_CFLAGS) -DMAILETD_VERSION='"$(VERSION)"'
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+LIB_DIRS = src/core src/config src/net src/protocol src/spool handlers/core
+LIB_SRCS = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+DAEMON_SRCS = src/mailetd.c
+CTL_SRCS = src/ctl/mailetctl.c
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+
+OBJ = build
+LIB_OBJS = $(LIB_SRCS:%.c=$(OBJ)/%.o)
+ASAN_LIB_OBJS = $(LIB_SRCS:%.c=$(OBJ)/asan/%.o)
+FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(OBJ)/fuzz/%.o)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(OBJ)/tests/%)
+ASAN_UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(OBJ)/asan/tests/%)
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(OBJ)/fuzz/%)
+
+FUZZ_TIME ?= 60
+FUZZ_CHECK_TIME ?= 10
+
+.PHONY: all asan deps setup run check unit unit-asan integration integration-asan \
+	fuzz fuzz-check fuzz-build format clean distclean
+
+all: src/mailetd src/mailetctl
+
+# --- set-up ----------------------------------------------------------------
+
+deps:
+	@sh build-aux/install-deps.sh
+
+$(OBJ)/deps.stamp: build-aux/install-deps.sh
+	@sh build-aux/install-deps.sh
+	@mkdir -p $(OBJ) && touch $@
+
+configure: configure.ac $(OBJ)/deps.stamp
+	autoconf
+
+config.mk: configure config.mk.in $(OBJ)/deps.stamp
+	./configure --quiet
+
+setup: deps config.mk
+
+# --- programs ----------------------------------------------------------------
+
+$(OBJ)/%.o: %.c config.mk
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OBJ)/asan/%.o: %.c config.mk
+	@mkdir -p $(@D)
+	$(CC) $(STD_FLAGS) $(SAN_FLAGS) $(DEPS_CFLAGS) -DMAILETD_VERSION='"$(VERSION)"' \
+		-MMD -MP -c $< -o $@
+
+$(OBJ)/libmailetd.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OBJ)/asan/libmailetd.a: $(ASAN_LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+src/mailetd: $(OBJ)/src/mailetd.o $(OBJ)/libmailetd.a
+	$(CC) $(CFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+src/mailetctl: $(OBJ)/src/ctl/mailetctl.o $(OBJ)/libmailetd.a
+	$(CC) $(CFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+$(OBJ)/asan/mailetd: $(OBJ)/asan/src/mailetd.o $(OBJ)/asan/libmailetd.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(DEPS_LIBS)
+
+$(OBJ)/asan/mailetctl: $(OBJ)/asan/src/ctl/mailetctl.o $(OBJ)/asan/libmailetd.a
+	$(CC) $(SAN_FLAGS) -o $@ $^ $(DEPS_LIBS)
+
+asan: $(OBJ)/asan/mailetd $(OBJ)/asan/mailetctl
+
+# --- running -----------------------------------------------------------------
+
+run: setup all
+	./src/mailetd -c conf
+
+# --- tests -------------------------------------------------------------------
+
+$(OBJ)/tests/%: tests/unit/%.c $(OBJ)/libmailetd.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -o $@ $^ $(DEPS_LIBS) $(CHECK_LIBS)
+
+$(OBJ)/asan/tests/%: tests/unit/%.c $(OBJ)/asan/libmailetd.a
+	@mkdir -p $(@D)
+	$(CC) $(STD_FLAGS) $(SAN_FLAGS) $(DEPS_CFLAGS) $(CHECK_CFLAGS) \
+		-DMAILETD_VERSION='"$(VERSION)"' -o $@ $^ $(DEPS_LIBS) $(CHECK_LIBS)
+
+unit: $(UNIT_BINS)
+	@sh tests/unit/run.sh $(UNIT_BINS)
+
+unit-asan: $(ASAN_UNIT_BINS)
+	@sh tests/unit/run.sh $(ASAN_UNIT_BINS)
+
+integration: all
+	python3 tests/integration/run.py --mailetd src/mailetd --mailetctl src/mailetctl
+
+integration-asan: asan
+	python3 tests/integration/run.py --mailetd $(OBJ)/asan/mailetd \
+		--mailetctl $(OBJ)/asan/mailetctl --sanitizer
+
+check: setup all asan
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory unit-asan
+	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-asan
+	@$(MAKE) --no-print-directory fuzz-check
+
+# --- fuzzing (clang + libFuzzer) ---------------------------------------------
+
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+$(OBJ)/fuzz/%.o: %.c config.mk
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
+		$(DEPS_CFLAGS) -DMAILETD_VERSION='"$(VERSION)"' -MMD -MP -c $< -o $@
+
+$(OBJ)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(FUZZ_FLAGS) $(DEPS_CFLAGS) -o $@ $^ $(DEPS_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: setup fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_BINS)
+
+fuzz-check: fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_CHECK_TIME) $(FUZZ_BINS)
+
+# --- housekeeping ------------------------------------------------------------
+
+format:
+	clang-format -i $(LIB_SRCS) $(DAEMON_SRCS) $(CTL_SRCS) $(wildcard src/*/*.h handlers/*/*.h)
+
+clean:
+	rm -rf $(OBJ)/src $(OBJ)/handlers $(OBJ)/tests $(OBJ)/asan $(OBJ)/fuzz \
+		$(OBJ)/libmailetd.a src/mailetd src/mailetctl
+
+distclean: clean
+	rm -rf $(OBJ) config.mk config.status config.log configure autom4te.cache
+
+-include $(LIB_OBJS:.o=.d) $(ASAN_LIB_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d) \
+	$(OBJ)/src/mailetd.d $(OBJ)/src/ctl/mailetctl.d

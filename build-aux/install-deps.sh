@@ -1,0 +1,42 @@
+#!/bin/sh
+# install-deps.sh - installs the Debian packages mailetd needs to build and
+# test. Idempotent: does nothing when everything is already installed.
+# Needs root (or sudo) only when something is missing.
+set -eu
+
+pkgs="gcc make autoconf pkg-config libevent-dev libssl-dev libxml2-dev check
+clang libclang-rt-14-dev swaks curl python3 openssl procps"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		# clang's runtime package is versioned; any clang runtime will do.
+		case "$p" in
+		libclang-rt-*-dev)
+			if dpkg-query -W -f='${Package} ${Status}\n' 'libclang-rt-*-dev' 2>/dev/null |
+				grep -q 'install ok installed'; then
+				continue
+			fi
+			;;
+		esac
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then
+		SUDO=sudo
+	else
+		echo "install-deps: not root; run: apt-get install$missing" >&2
+		exit 1
+	fi
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

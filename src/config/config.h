@@ -1,0 +1,106 @@
+/*
+ * config.h - the loaded, validated, immutable configuration.
+ *
+ * config_load() reads every file mailetd understands from one directory
+ * (James's layout: smtpserver.xml, domainlist.xml, ..., plus mailetd's own
+ * mailetd.xml) and returns a tree that nothing modifies afterwards; a
+ * reload builds a new tree and swaps the pointer. A missing file means an
+ * empty configuration, as in James (no smtpserver.xml = no SMTP server).
+ */
+#ifndef MAILETD_CONFIG_H
+#define MAILETD_CONFIG_H
+
+#include "../core/netaddr.h"
+#include "cfg_diag.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+enum cfg_proto {
+	CFG_PROTO_SMTP,
+	CFG_PROTO_LMTP,
+};
+
+struct cfg_bind {
+	char *text;                 /* as written, e.g. "127.0.0.1:2525" */
+	struct sockaddr_storage ss; /* numeric address to bind */
+	socklen_t sslen;
+};
+
+/* One <smtpserver> (later also <lmtpserver>) block. */
+struct cfg_server {
+	const char *file;       /* points into struct config's file names */
+	long line;              /* line of the <smtpserver> element */
+	enum cfg_proto proto;
+	char *name;             /* <jmxName>, or "smtpserver" + index */
+	bool enabled;           /* [@enabled], default true */
+	struct cfg_bind *binds; /* <bind>, comma list; default 0.0.0.0:25 */
+	size_t nbinds;
+	int backlog;            /* <connectionBacklog>, default 200 */
+	char *hello_name;       /* resolved: autodetect -> host name */
+	char *greeting;         /* <smtpGreeting> or NULL for the default */
+	unsigned idle_timeout;  /* <connectiontimeout> seconds, default 300 */
+	unsigned conn_limit;    /* <connectionLimit>, 0 = unlimited */
+	unsigned conn_limit_per_ip; /* <connectionLimitPerIP>, 0 = unlimited */
+	struct netlist authorized;  /* <authorizedAddresses>, empty = none */
+	uint64_t max_message_size;  /* <maxmessagesize> in bytes, 0 = none */
+	size_t max_line_length;     /* <maxLineLength>, default 8192 */
+	bool helo_enforcement;      /* <heloEhloEnforcement>, default true */
+	bool brackets_enforcement;  /* <addressBracketsEnforcement>, default true */
+	bool auth_required;         /* <auth><required>: MAIL needs relay rights */
+	unsigned io_workers;        /* <ioWorkerCount>, 0 = not set */
+};
+
+/* domainlist.xml */
+struct cfg_domains {
+	char **names;          /* lower-case local domains, default domain included */
+	size_t n;
+	char *default_domain;  /* <defaultDomain>, default "localhost" */
+};
+
+/* mailetd.xml: settings James keeps elsewhere (JVM flags, var/). */
+struct cfg_main {
+	char *data_dir;           /* <dataDirectory>, default <confdir>/../var */
+	bool fsync;               /* <spool><fsync>, default true (false is unsafe) */
+	unsigned commit_threads;  /* <spool><commitThreads>, default 4 */
+	unsigned shutdown_grace;  /* <shutdownGracePeriod> seconds, default 30 */
+	int log_level;            /* <log><level>, enum log_level, default info */
+	int syslog_facility;      /* <log><syslog>facility</syslog>, -1 = off */
+	unsigned max_errors;      /* <maxErrors> per session before 421, default 20 */
+};
+
+struct config {
+	char *confdir;
+	char **files;             /* names of the files that were read */
+	size_t nfiles;
+	struct cfg_server *servers;
+	size_t nservers;
+	struct cfg_domains domains;
+	struct cfg_main main;
+	unsigned io_workers;      /* resolved: max ioWorkerCount, default = cores */
+};
+
+struct config_opts {
+	const char *data_dir;     /* -d on the command line, overrides mailetd.xml */
+	/* ${sys:name} values, from -Dname=value on the command line */
+	const char *const *sys_names;
+	const char *const *sys_values;
+	size_t nsys;
+};
+
+/*
+ * Loads every configuration file in confdir. Problems are appended to diag
+ * (all of them, not only the first). Returns the configuration when there
+ * were no errors (warnings allowed), else NULL. The caller frees the result
+ * with config_free().
+ */
+struct config *config_load(const char *confdir, const struct config_opts *opts,
+    struct cfg_diag *diag);
+void config_free(struct config *cfg);
+
+/* True if domain (len bytes, any case, no trailing dot) is a local domain. */
+bool config_is_local_domain(const struct config *cfg, const char *domain, size_t len);
+
+#endif

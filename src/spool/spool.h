@@ -1,0 +1,147 @@
+/*
+ * spool.h - the durable mail queue.
+ *
+ * Layout under the spool directory (<dataDirectory>/spool):
+ *   tmp/            messages being received; anything here at start-up is
+ *                   an interrupted transfer and is deleted
+ *   queue/<name>/   committed messages of the named queue ("spool" is the
+ *                   one the SMTP server fills; "outgoing", "error" ... later)
+ *   corrupt/        files found in a queue that do not parse; kept for the
+ *                   administrator, never processed
+ *
+ * One file per message, named by its id: the message bytes exactly as they
+ * will be delivered (Received header included, dot-unstuffed, CRLF lines),
+ * followed by the envelope as text and a fixed-size footer line that
+ * points at the envelope:
+ *
+ *   <message bytes>
+ *   MAILETD-ENVELOPE 1\n
+ *   key value\n ...        (values escaped, see spool.c)
+ *   MAILETD-FOOTER <20-digit offset of the envelope>\n
+ *
+ * Commit = write the envelope and footer, fdatasync the file, rename it
+ * from tmp/ into queue/<name>/, fsync the queue directory. Only then is
+ * the commit callback told success, and only then may the server say 250.
+ * Commits are done by committer threads, never on an I/O thread, and the
+ * directory fsync is shared by every message committed in the same batch
+ * (group commit).
+ */
+#ifndef MAILETD_SPOOL_H
+#define MAILETD_SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "../core/id.h"
+
+struct event_base;
+struct spool;
+struct spool_msg;
+
+#define SPOOL_QUEUE_NAME_MAX 64
+
+struct spool_attr {
+	const char *name;
+	const char *value;
+};
+
+/* The envelope of a message. All strings are borrowed for the call. */
+struct spool_envelope {
+	const char *sender;          /* reverse-path mailbox, "" for <> */
+	const char *const *rcpts;    /* forward-path mailboxes */
+	size_t nrcpts;
+	const char *client_addr;     /* "127.0.0.1" */
+	const char *client_name;     /* reverse DNS name or "unknown" */
+	const char *helo;            /* HELO/EHLO argument, may be NULL */
+	const char *protocol;        /* "ESMTP", "SMTP", "ESMTPS", "LMTP" ... */
+	const char *session_id;
+	const char *server_name;     /* the <smtpserver> that received it */
+	time_t received;
+	const struct spool_attr *attrs; /* mail attributes (name, value) */
+	size_t nattrs;
+	bool smtputf8;               /* MAIL had SMTPUTF8 */
+	const char *body;            /* BODY= parameter ("7BIT", "8BITMIME") or NULL */
+};
+
+/*
+ * Opens (creating as needed, mode 0700) the spool under dir, removes
+ * leftovers in tmp/ and moves unparsable queue files to corrupt/, and
+ * starts the committer threads. do_fsync=false skips every fsync (unsafe:
+ * a crash may lose acknowledged mail; for benchmarks only). On failure
+ * returns NULL with a reason in err.
+ */
+struct spool *spool_open(const char *dir, bool do_fsync, unsigned commit_threads,
+    char *err, size_t errlen);
+/* Waits for commits in flight, stops the threads and frees the spool.
+ * spool_close(NULL) is a no-op. */
+void spool_close(struct spool *sp);
+
+/*
+ * Starts a new message for queue (created if needed) in tmp/ with a fresh
+ * id (copied to id_out if not NULL). Returns NULL and sets errno on a
+ * file-system error. The message must end with spool_msg_commit() or
+ * spool_msg_abort().
+ */
+struct spool_msg *spool_msg_new(struct spool *sp, const char *queue, char id_out[ID_LEN + 1]);
+const char *spool_msg_id(const struct spool_msg *m);
+/* Appends message bytes (buffered). Returns 0, or -1 after a write error
+ * (sticky: later writes and the commit fail too). */
+int spool_msg_write(struct spool_msg *m, const void *data, size_t len);
+/* Bytes written so far. */
+uint64_t spool_msg_size(const struct spool_msg *m);
+/* Deletes the temporary file and frees m. NULL is a no-op. */
+void spool_msg_abort(struct spool_msg *m);
+
+/*
+ * Result of a commit: err is 0 on success (the message is durable), else
+ * an errno value and the message is gone. id is valid during the call.
+ */
+typedef void (*spool_commit_cb)(void *arg, int err, const char *id);
+
+/*
+ * Writes env as the message's envelope and commits the message; m is
+ * owned by the spool from now on. cb(arg, ...) runs later on base's loop
+ * thread (through xcall), exactly once.
+ */
+void spool_msg_commit(struct spool_msg *m, const struct spool_envelope *env,
+    struct event_base *base, spool_commit_cb cb, void *arg);
+
+/* A committed message as read back from disk. */
+struct spool_entry {
+	char id[ID_LEN + 1];
+	char queue[SPOOL_QUEUE_NAME_MAX + 1];
+	char *sender;
+	char **rcpts;
+	size_t nrcpts;
+	char *client_addr;
+	char *helo;
+	char *protocol;
+	char *session_id;
+	char *server_name;
+	time_t received;
+	uint64_t size;            /* message bytes, envelope excluded */
+	uint64_t body_offset;     /* always 0: the message starts the file */
+	struct spool_attr_owned { char *name; char *value; } *attrs;
+	size_t nattrs;
+};
+
+/* Reads the envelope of the committed file at path. 0, or -1 with errno
+ * (EINVAL for a file that does not parse). Free with spool_entry_clear(). */
+int spool_entry_read(const char *path, struct spool_entry *e);
+void spool_entry_clear(struct spool_entry *e);
+
+/*
+ * Calls fn for every committed message of queue (every queue when queue is
+ * NULL) under spool directory dir, in id (= arrival) order. Does not need
+ * an open spool: the admin tool uses it on a running daemon's directory.
+ * Returns the number of messages, or -1 with errno.
+ */
+long spool_list(const char *dir, const char *queue,
+    void (*fn)(void *arg, const struct spool_entry *e), void *arg);
+
+/* Writes the message bytes of id (in any queue) to fd. 0, or -1 with errno. */
+int spool_cat(const char *dir, const char *id, int fd);
+
+#endif
