@@ -30,7 +30,7 @@ struct cfg_diag {
 
 void cfg_diag_init(struct cfg_diag *d);
 void cfg_diag_clear(struct cfg_diag *d);
-/* line <= 0 omits the line number. */
+/* line <= 0 omits the line number; file NULL: the text stands alone. */
 void cfg_error(struct cfg_diag *d, const char *file, long line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void cfg_warn(struct cfg_diag *d, const char *file, long line, const char *fmt, ...)

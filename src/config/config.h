@@ -27,6 +27,7 @@ struct cfg_bind {
 	char *text;                 /* as written, e.g. "127.0.0.1:2525" */
 	struct sockaddr_storage ss; /* numeric address to bind */
 	socklen_t sslen;
+	long line;                  /* line of the <bind> element (0: default) */
 };
 
 /* One <smtpserver> (later also <lmtpserver>) block. */

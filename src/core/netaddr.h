@@ -10,7 +10,16 @@
  *   ::1, 2001:db8::/32   IPv6 address or prefix; "%" is accepted for "/"
  *   [::1] or [::1]/128   bracketed IPv6
  *   mail.example.com     a host name, resolved once when the list is parsed
- * IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are matched as IPv4.
+ *                        (every IPv4 and IPv6 address it has, each /32 or /128)
+ *   localhost/8          a host name with a prefix or netmask: as in James a
+ *                        spec without ':' is an IPv4 network, so only the
+ *                        name's IPv4 addresses are used
+ *   *                    every IPv4 address (0.0.0.0/0)
+ * IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are matched as IPv4; a
+ * mapped network written with a prefix >= 96 becomes the IPv4 network.
+ * Host bits below the prefix are cleared (10.1.2.3/8 is 10.0.0.0/8).
+ * A token of digits and dots that is not a dotted quad ("10.1") is an
+ * error, never a host name.
  */
 #ifndef MAILETD_NETADDR_H
 #define MAILETD_NETADDR_H
@@ -54,5 +63,28 @@ int netlist_parse(struct netlist *list, const char *spec, char *err, size_t errl
 bool netlist_match(const struct netlist *list, const struct netaddr *a);
 /* Frees the entries; the list is empty and reusable afterwards. */
 void netlist_clear(struct netlist *list);
+
+/* Builds a socket address for a and port (host order). */
+void netaddr_to_sockaddr(const struct netaddr *a, uint16_t port,
+    struct sockaddr_storage *ss, socklen_t *sslen);
+
+/*
+ * Name resolution used by netlist_parse() and by the configuration loader
+ * for host-name bind addresses. family is AF_INET, AF_INET6 or AF_UNSPEC.
+ * Stores up to max distinct addresses into out and their count into *n
+ * (>= 1) and returns 0; returns -1 with a short reason in err (for example
+ * "Name or service not known") when the name has no address of family.
+ * Blocking: start-up only.
+ */
+typedef int netaddr_resolver_fn(const char *host, int family, struct netaddr *out,
+    size_t max, size_t *n, char *err, size_t errlen);
+int netaddr_resolve(const char *host, int family, struct netaddr *out, size_t max,
+    size_t *n, char *err, size_t errlen);
+/*
+ * Replaces the resolver (getaddrinfo) for tests and fuzzers that must stay
+ * off the network; NULL restores getaddrinfo. Not thread-safe: call it
+ * before any configuration is loaded.
+ */
+void netaddr_set_resolver(netaddr_resolver_fn *fn);
 
 #endif

@@ -75,14 +75,19 @@ struct spool_envelope {
 struct spool *spool_open(const char *dir, bool do_fsync, unsigned commit_threads,
     char *err, size_t errlen);
 /* Waits for commits in flight, stops the threads and frees the spool.
- * spool_close(NULL) is a no-op. */
+ * Every commit handed over before the call still completes, and its
+ * callback is posted (xcall) before spool_close returns: it runs when its
+ * base's loop next runs, and must not use sp any more. A commit started
+ * while spool_close runs fails with ECANCELED. spool_close(NULL) is a
+ * no-op. */
 void spool_close(struct spool *sp);
 
 /*
  * Starts a new message for queue (created if needed) in tmp/ with a fresh
  * id (copied to id_out if not NULL). Returns NULL and sets errno on a
- * file-system error. The message must end with spool_msg_commit() or
- * spool_msg_abort().
+ * file-system error (EINVAL: queue is not [a-z0-9_-]{1,64}; ESHUTDOWN:
+ * spool_close has begun). The message must end with spool_msg_commit()
+ * or spool_msg_abort().
  */
 struct spool_msg *spool_msg_new(struct spool *sp, const char *queue, char id_out[ID_LEN + 1]);
 const char *spool_msg_id(const struct spool_msg *m);
@@ -125,10 +130,18 @@ struct spool_entry {
 	uint64_t body_offset;     /* always 0: the message starts the file */
 	struct spool_attr_owned { char *name; char *value; } *attrs;
 	size_t nattrs;
+	/* Added with spool.c: the remaining envelope fields. Strings are NULL
+	 * when the field was absent from the envelope (helo, body ...). */
+	char *client_name;
+	bool smtputf8;
+	char *body;
 };
 
 /* Reads the envelope of the committed file at path. 0, or -1 with errno
- * (EINVAL for a file that does not parse). Free with spool_entry_clear(). */
+ * (EINVAL for a file that does not parse). Free with spool_entry_clear().
+ * id and queue are taken from the file name and its directory's name when
+ * these are valid, else left empty. On failure e is left cleared. Safe on
+ * arbitrary file contents. */
 int spool_entry_read(const char *path, struct spool_entry *e);
 void spool_entry_clear(struct spool_entry *e);
 

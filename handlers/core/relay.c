@@ -1,0 +1,58 @@
+/*
+ * relay.c - open-relay protection (James's AuthRequiredToRelayRcptHook,
+ * reference 1b.5).
+ *
+ * A client that may not relay (not in authorizedAddresses, not
+ * authenticated) may only send to the local domains. Recipients that name
+ * a local domain but carry another route are refused as relaying too, as
+ * Postfix does with allow_untrusted_routing=no: the percent hack
+ * (user%remote@local), bang paths (remote!user@local), and a quoted local
+ * part holding an "@" ("user@remote"@local). Source routes were already
+ * dropped by the parser, so the final mailbox is what is judged.
+ */
+#include "core_handlers.h"
+
+#include "../../src/config/config.h"
+#include "../../src/protocol/smtp_parse.h"
+
+#include <string.h>
+
+static const struct hook_result relay_denied = {
+	.verdict = HOOK_DENY,
+	.code = 550,
+	.ecode = "5.7.1",
+	.text = "Requested action not taken: relaying denied",
+};
+
+static bool
+relay_has_routing(const struct smtp_path *p)
+{
+	for (size_t i = 0; i < p->at; i++) {
+		char c = p->mailbox[i];
+		if (c == '%' || c == '!' || c == '@')
+			return true;
+	}
+	return false;
+}
+
+static struct hook_result
+relay_rcpt(const struct hook_session *s, const struct smtp_path *rcpt)
+{
+	if (s->relaying_allowed)
+		return HOOK_RESULT_DECLINED;
+	if (rcpt->at >= rcpt->len)
+		return relay_denied; /* the session always adds a domain */
+	const char *domain = rcpt->mailbox + rcpt->at + 1;
+	size_t dlen = rcpt->len - rcpt->at - 1;
+	if (!config_is_local_domain(s->cfg, domain, dlen))
+		return relay_denied;
+	if (relay_has_routing(rcpt))
+		return relay_denied;
+	return HOOK_RESULT_DECLINED;
+}
+
+const struct handler_def handler_relay = {
+	.name = "AuthRequiredToRelayRcptHook",
+	.james_class = "org.apache.james.smtpserver.AuthRequiredToRelayRcptHook",
+	.rcpt = relay_rcpt,
+};

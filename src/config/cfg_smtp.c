@@ -1,0 +1,609 @@
+/* cfg_smtp.c - loader for smtpserver.xml (see cfg_smtp.h and james.md 1a). */
+#include "cfg_smtp.h"
+
+#include "../core/log.h"
+#include "../core/netaddr.h"
+#include "../core/xmalloc.h"
+#include "cfg_xml.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define QUOTE_MAX 96
+/* Longest host name gethostname() may return that we keep. */
+#define HOSTNAME_MAX 256
+
+/*
+ * What one <smtpserver> block is read into: the server itself (first, so
+ * that the table offsets are also offsets into struct cfg_server) and what
+ * the element functions remember while the block is read.
+ */
+struct smtp_ctx {
+	struct cfg_server srv;
+	unsigned warned; /* SMTP_W_* bits: warnings given once per server */
+};
+
+_Static_assert(offsetof(struct smtp_ctx, srv) == 0, "srv must come first");
+
+enum {
+	SMTP_W_AUTH = 1u << 0,
+	SMTP_W_DISABLED_FEATURES = 1u << 1,
+};
+
+#define SRV(m) offsetof(struct smtp_ctx, srv.m)
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static cfg_field_fn smtp_bind, smtp_hello, smtp_authorized, smtp_tls, smtp_verify,
+    smtp_handlerchain, smtp_proxy, smtp_disabled_features, smtp_auth_unsupported;
+
+/* <auth>: only <required> means something before SMTP AUTH exists. */
+static const struct cfg_field auth_fields[] = {
+	{ .name = "required", .type = CFG_T_BOOL, .def = 0, .off = SRV(auth_required) },
+	{ .name = "announce", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+	{ .name = "requireSSL", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+	{ .name = "plainAuthEnabled", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+	{ .name = "saslMechanisms", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT,
+	    .fn = smtp_auth_unsupported },
+	{ .name = "oidc", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+	{ .name = "gssapi", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+};
+
+/* <tls> children: read only once TLS exists; until then accepted as they are. */
+static const struct cfg_field tls_fields[] = {
+	{ .name = "keystore", .type = CFG_T_IGNORE },
+	{ .name = "keystoreType", .type = CFG_T_IGNORE },
+	{ .name = "secret", .type = CFG_T_IGNORE },
+	{ .name = "privateKey", .type = CFG_T_IGNORE },
+	{ .name = "certificates", .type = CFG_T_IGNORE },
+	{ .name = "supportedProtocols", .type = CFG_T_IGNORE },
+	{ .name = "supportedCipherSuites", .type = CFG_T_IGNORE },
+	{ .name = "clientAuth", .type = CFG_T_IGNORE },
+	{ .name = "enableOCSPCRLChecks", .type = CFG_T_IGNORE },
+	{ .name = "sessionCache", .type = CFG_T_IGNORE },
+	/* Present in every James sample, read by no James code. */
+	{ .name = "provider", .type = CFG_T_IGNORE },
+	{ .name = "algorithm", .type = CFG_T_IGNORE },
+};
+
+/* Every element of <smtpserver>, James's defaults (james.md 1a.1, 1a.3). */
+static const struct cfg_field server_fields[] = {
+	{ .name = "jmxName", .type = CFG_T_STRING, .off = SRV(name) },
+	{ .name = "bind", .type = CFG_T_FUNC, .fn = smtp_bind },
+	{ .name = "connectionBacklog", .type = CFG_T_INT, .min = 1, .max = 65535, .def = 200,
+	    .off = SRV(backlog) },
+	{ .name = "helloName", .type = CFG_T_FUNC, .fn = smtp_hello },
+	{ .name = "smtpGreeting", .type = CFG_T_STRING, .off = SRV(greeting) },
+	{ .name = "connectiontimeout", .type = CFG_T_SECONDS, .min = 1, .max = 604800,
+	    .def = 300, .off = SRV(idle_timeout) },
+	{ .name = "connectionLimit", .type = CFG_T_UINT, .min = 0, .max = INT_MAX, .def = 0,
+	    .off = SRV(conn_limit) },
+	{ .name = "connectionLimitPerIP", .type = CFG_T_UINT, .min = 0, .max = INT_MAX,
+	    .def = 0, .off = SRV(conn_limit_per_ip) },
+	{ .name = "authorizedAddresses", .type = CFG_T_FUNC, .fn = smtp_authorized },
+	{ .name = "maxmessagesize", .type = CFG_T_SIZE, .def = 0, .off = SRV(max_message_size) },
+	{ .name = "maxLineLength", .type = CFG_T_SIZET, .min = 1000, .max = 1048576,
+	    .def = 8192, .off = SRV(max_line_length) },
+	{ .name = "heloEhloEnforcement", .type = CFG_T_BOOL, .def = 1,
+	    .off = SRV(helo_enforcement) },
+	{ .name = "addressBracketsEnforcement", .type = CFG_T_BOOL, .def = 1,
+	    .off = SRV(brackets_enforcement) },
+	{ .name = "ioWorkerCount", .type = CFG_T_UINT, .min = 1, .max = 1024, .def = 0,
+	    .off = SRV(io_workers) },
+	{ .name = "auth", .type = CFG_T_BLOCK, .off = 0, .sub = auth_fields,
+	    .nsub = NELEM(auth_fields) },
+	{ .name = "authRequired", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+	{ .name = "plainAuthDisallowed", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+	{ .name = "tls", .type = CFG_T_FUNC, .fn = smtp_tls },
+	{ .name = "verifyIdentity", .type = CFG_T_FUNC, .fn = smtp_verify },
+	{ .name = "handlerchain", .type = CFG_T_FUNC, .fn = smtp_handlerchain },
+	{ .name = "proxyRequired", .type = CFG_T_FUNC, .fn = smtp_proxy },
+	{ .name = "proxyFirst", .type = CFG_T_IGNORE },
+	{ .name = "disabledFeatures", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT,
+	    .fn = smtp_disabled_features },
+	/* Java/Netty tuning with no meaning for mailetd. */
+	{ .name = "bossWorkerCount", .type = CFG_T_IGNORE },
+	{ .name = "maxExecutorCount", .type = CFG_T_IGNORE },
+	{ .name = "useEpoll", .type = CFG_T_IGNORE },
+	{ .name = "gracefulShutdown", .type = CFG_T_IGNORE },
+	{ .name = "highWriteBufferWaterMark", .type = CFG_T_IGNORE },
+	{ .name = "lowWriteBufferWaterMark", .type = CFG_T_IGNORE },
+};
+
+/* --- element functions ---------------------------------------------------------- */
+
+/* Quotes s for a message. */
+static const char *
+quote(char *buf, size_t len, const char *s)
+{
+	return log_quote(buf, len, s, strlen(s));
+}
+
+/* Parses a port: 1-5 digits, 0..65535. 0 or -1. */
+static int
+parse_port(const char *s, uint16_t *port)
+{
+	size_t len = strlen(s);
+	if (len == 0 || len > 5 || strspn(s, "0123456789") != len)
+		return -1;
+	long v = strtol(s, NULL, 10);
+	if (v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/*
+ * Parses one bind entry, "addr:port", "[v6]:port" or "host:port" (a host
+ * name is resolved now; the first address is used). 0 with *b filled, or
+ * -1 after reporting the problem.
+ */
+static int
+parse_bind(struct cfg_xml *x, long line, const char *entry, struct cfg_bind *b)
+{
+	char q[QUOTE_MAX];
+	char *e = xstrdup(entry), *host, *port;
+	int rc = -1;
+
+	quote(q, sizeof(q), entry);
+	if (e[0] == '[') {
+		char *close = strchr(e, ']');
+		if (close == NULL || close[1] != ':') {
+			cfg_error(x->diag, x->path, line,
+			    "<bind>: %s is not [IPv6 address]:port", q);
+			goto out;
+		}
+		*close = '\0';
+		host = e + 1;
+		port = close + 2;
+	} else {
+		char *colon = strchr(e, ':');
+		if (colon == NULL) {
+			cfg_error(x->diag, x->path, line,
+			    "<bind>: %s has no port (write address:port, e.g. 0.0.0.0:25)", q);
+			goto out;
+		}
+		if (strchr(colon + 1, ':') != NULL) {
+			cfg_error(x->diag, x->path, line,
+			    "<bind>: %s: write IPv6 addresses in brackets, e.g. [::1]:25", q);
+			goto out;
+		}
+		*colon = '\0';
+		host = e;
+		port = colon + 1;
+	}
+
+	uint16_t p;
+	if (parse_port(port, &p) < 0) {
+		cfg_error(x->diag, x->path, line, "<bind>: %s has a bad port (use 0 to 65535)", q);
+		goto out;
+	}
+	struct netaddr a;
+	if (netaddr_parse(host, &a) < 0) {
+		char why[128];
+		size_t n;
+		/* Digits and dots are never a name: getaddrinfo would read "10.1" as 10.0.0.1. */
+		if (e[0] == '[' || !cfg_domain_syntax(host) ||
+		    strspn(host, "0123456789.") == strlen(host)) {
+			cfg_error(x->diag, x->path, line,
+			    "<bind>: %s is not an IP address or host name", q);
+			goto out;
+		}
+		if (netaddr_resolve(host, AF_UNSPEC, &a, 1, &n, why, sizeof(why)) < 0) {
+			cfg_error(x->diag, x->path, line,
+			    "<bind>: %s: host name does not resolve (%s)", q, why);
+			goto out;
+		}
+	}
+	memset(b, 0, sizeof(*b));
+	b->text = xstrdup(entry);
+	b->line = line;
+	netaddr_to_sockaddr(&a, p, &b->ss, &b->sslen);
+	rc = 0;
+out:
+	free(e);
+	return rc;
+}
+
+/* <bind>: a comma-separated list of addresses to listen on. */
+static void
+smtp_bind(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
+	long line = cfg_xml_line(node);
+	char *v;
+
+	if (cfg_xml_text(x, node, &v) < 0)
+		return;
+	if (v[0] == '\0') {
+		cfg_error(x->diag, x->path, line,
+		    "<bind>: empty value (write address:port, e.g. 0.0.0.0:25)");
+		free(v);
+		return;
+	}
+	for (char *p = v;;) {
+		size_t len = strcspn(p, ",");
+		char *entry = xstrndup(p, len);
+		char *t = entry + strspn(entry, " \t\r\n");
+		size_t tl = strlen(t);
+		while (tl > 0 && isspace((unsigned char)t[tl - 1]))
+			t[--tl] = '\0';
+		struct cfg_bind b;
+		if (tl == 0)
+			cfg_error(x->diag, x->path, line, "<bind>: empty entry in the list");
+		else if (parse_bind(x, line, t, &b) == 0) {
+			s->binds = xreallocarray(s->binds, s->nbinds + 1, sizeof(*s->binds));
+			s->binds[s->nbinds++] = b;
+		}
+		free(entry);
+		if (p[len] == '\0')
+			break;
+		p += len + 1;
+	}
+	free(v);
+}
+
+/* True if the element has text other than white space (not interpolated). */
+static bool
+has_text(const xmlNode *node)
+{
+	for (const xmlNode *c = node->children; c != NULL; c = c->next) {
+		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
+			continue;
+		for (const xmlChar *p = c->content; p != NULL && *p != '\0'; p++)
+			if (!isspace(*p))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * <helloName autodetect="...">: with autodetect true (the default, also
+ * when the attribute is absent) James ignores the text and uses the host
+ * name; only autodetect="false" makes the text count.
+ */
+static void
+smtp_hello(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
+	long line = cfg_xml_line(node);
+	bool autodetect = true;
+	int rc = cfg_xml_bool(x, node, "autodetect", &autodetect);
+
+	if (rc < 0)
+		return;
+	if (autodetect) {
+		if (rc == 0 && has_text(node))
+			cfg_warn(x->diag, x->path, line,
+			    "<helloName>: the name is ignored because autodetect is true by "
+			    "default; write autodetect=\"false\" to use it");
+		return;
+	}
+	char *v, q[QUOTE_MAX];
+	if (cfg_xml_text(x, node, &v) < 0)
+		return;
+	bool ok = v[0] != '\0';
+	for (const char *p = v; ok && *p != '\0'; p++)
+		ok = *p > 0x20 && *p < 0x7f;
+	if (v[0] == '\0')
+		cfg_error(x->diag, x->path, line,
+		    "<helloName>: empty name with autodetect=\"false\" (write the name, or "
+		    "remove autodetect)");
+	else if (!ok)
+		cfg_error(x->diag, x->path, line, "<helloName>: %s is not a host name",
+		    quote(q, sizeof(q), v));
+	if (!ok) {
+		free(v);
+		return;
+	}
+	free(s->hello_name);
+	s->hello_name = v;
+}
+
+/* <authorizedAddresses>: networks that may relay without AUTH. */
+static void
+smtp_authorized(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
+	char *v, err[512];
+	if (cfg_xml_text(x, node, &v) < 0)
+		return;
+	if (netlist_parse(&s->authorized, v, err, sizeof(err)) < 0)
+		cfg_error(x->diag, x->path, cfg_xml_line(node), "<authorizedAddresses>: %s", err);
+	free(v);
+}
+
+/*
+ * <tls socketTLS=".." startTLS="..">: both true is an error, as in James.
+ * Until TLS exists, implicit TLS keeps the server down (never serve
+ * cleartext on a TLS port) and STARTTLS is left out with a warning.
+ */
+static void
+smtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
+	long line = cfg_xml_line(node);
+	bool sock = false, start = false;
+	int r1 = cfg_xml_bool(x, node, "socketTLS", &sock);
+	int r2 = cfg_xml_bool(x, node, "startTLS", &start);
+
+	cfg_fields_read(x, node, tls_fields, NELEM(tls_fields), base);
+	if (r1 < 0 || r2 < 0)
+		return;
+	if (sock && start) {
+		cfg_error(x->diag, x->path, line,
+		    "<tls>: socketTLS and startTLS cannot both be true");
+	} else if (sock) {
+		cfg_warn(x->diag, x->path, line,
+		    "<tls>: implicit TLS is not yet supported; this server is not started");
+		s->enabled = false;
+	} else if (start) {
+		cfg_warn(x->diag, x->path, line,
+		    "<tls>: STARTTLS is not yet supported; the server runs without it");
+	}
+}
+
+/* James's SenderAuthIdentifyVerificationHook modes. */
+enum { VERIFY_DISABLED, VERIFY_STRICT, VERIFY_RELAXED };
+
+static const struct cfg_keyword verify_words[] = {
+	{ "strict", VERIFY_STRICT },
+	{ "true", VERIFY_STRICT },
+	{ "relaxed", VERIFY_RELAXED },
+	{ "disabled", VERIFY_DISABLED },
+	{ "false", VERIFY_DISABLED },
+	{ NULL, 0 },
+};
+
+/* <verifyIdentity>: validated; it only concerns authenticated senders. */
+static void
+smtp_verify(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	int mode;
+	(void)base;
+	if (cfg_xml_keyword(x, node, verify_words, &mode) < 0 || mode == VERIFY_DISABLED)
+		return;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<verifyIdentity>: sender identity verification is not yet supported; ignored");
+}
+
+/* <proxyRequired>: without PROXY support the server must not start. */
+static void
+smtp_proxy(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
+	bool on = false;
+	if (cfg_xml_bool(x, node, NULL, &on) < 0 || !on)
+		return;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<proxyRequired>: the PROXY protocol is not yet supported; this server is not "
+	    "started");
+	s->enabled = false;
+}
+
+/* <disabledFeatures> (repeatable): one warning per server. */
+static void
+smtp_disabled_features(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct smtp_ctx *ctx = base;
+	if ((ctx->warned & SMTP_W_DISABLED_FEATURES) != 0)
+		return;
+	ctx->warned |= SMTP_W_DISABLED_FEATURES;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<disabledFeatures>: not yet supported; ignored");
+}
+
+/* Any AUTH setting but <auth><required>: one warning per server. */
+static void
+smtp_auth_unsupported(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct smtp_ctx *ctx = base;
+	if ((ctx->warned & SMTP_W_AUTH) != 0)
+		return;
+	ctx->warned |= SMTP_W_AUTH;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node), "<%s>: SMTP AUTH is not yet supported",
+	    cfg_xml_name(node));
+}
+
+/*
+ * True for James's own command-handler loaders (CoreCmdHandlerLoader,
+ * NoAuthCmdHandlerLoader): mailetd's built-in commands stand for them.
+ */
+static bool
+core_loader(const char *cls)
+{
+	static const char pkg[] = "org.apache.james.smtpserver.";
+	static const char suffix[] = "CmdHandlerLoader";
+	size_t len = strlen(cls);
+	return strncmp(cls, pkg, sizeof(pkg) - 1) == 0 && len >= sizeof(suffix) - 1 &&
+	    strcmp(cls + len - (sizeof(suffix) - 1), suffix) == 0 &&
+	    strchr(cls + sizeof(pkg) - 1, '.') == NULL;
+}
+
+/* Appends cls (taking it over) to the array *v unless it is already there. */
+static void
+list_add(char ***v, size_t *n, char *cls)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (strcmp((*v)[i], cls) == 0) {
+			free(cls);
+			return;
+		}
+	}
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[(*n)++] = cls;
+}
+
+/*
+ * <handlerchain>: the handler chain does not run yet; name every
+ * configured handler that is not stood in for by the built-in commands,
+ * in James's order (configured handlers, then coreHandlersPackage).
+ */
+static void
+smtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	char **names = NULL, *cls;
+	size_t n = 0;
+	(void)base;
+
+	for (xmlNode *c = cfg_xml_child(node, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
+		if (strcmp(cfg_xml_name(c), "handler") != 0) {
+			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
+			    cfg_xml_name(c));
+			continue;
+		}
+		int rc = cfg_xml_attr(x, c, "class", &cls);
+		if (rc == 0)
+			cfg_warn(x->diag, x->path, cfg_xml_line(c),
+			    "<handler>: no class attribute; ignored");
+		if (rc <= 0)
+			continue;
+		if (core_loader(cls))
+			free(cls);
+		else
+			list_add(&names, &n, cls);
+	}
+	if (cfg_xml_attr(x, node, "coreHandlersPackage", &cls) == 1) {
+		if (core_loader(cls))
+			free(cls);
+		else
+			list_add(&names, &n, cls);
+	}
+	if (n == 0)
+		return;
+
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(names[i]) * 4 + 4; /* room for quoting */
+	char *text = xmalloc(len), *p = text;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0) {
+			memcpy(p, ", ", 2);
+			p += 2;
+		}
+		bool plain = true;
+		for (const char *s = names[i]; *s != '\0' && plain; s++)
+			plain = *s > 0x20 && *s < 0x7f && *s != '"';
+		if (plain) {
+			memcpy(p, names[i], strlen(names[i]));
+			p += strlen(names[i]);
+		} else {
+			log_quote(p, len - (size_t)(p - text), names[i], strlen(names[i]));
+			p += strlen(p);
+		}
+		free(names[i]);
+	}
+	*p = '\0';
+	free(names);
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<handlerchain>: handlers not yet supported (they do not run): %s", text);
+	free(text);
+}
+
+/* --- servers ---------------------------------------------------------------------- */
+
+/* The host name for helloName autodetect; "localhost" if there is none. */
+static char *
+local_hostname(void)
+{
+	char name[HOSTNAME_MAX + 1];
+	if (gethostname(name, sizeof(name)) < 0 || name[0] == '\0')
+		return xstrdup("localhost");
+	name[HOSTNAME_MAX] = '\0';
+	for (const char *p = name; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return xstrdup("localhost");
+	return xstrdup(name);
+}
+
+/*
+ * Reads one <smtpserver> block (index counts from 0 within the file) and
+ * appends it. James does not read a block with enabled="false" at all;
+ * mailetd reads it so that its errors show before someone enables it, but
+ * drops its warnings (a disabled TLS block should not nag at every start).
+ */
+static void
+load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **servers,
+    size_t *n)
+{
+	struct smtp_ctx ctx;
+	memset(&ctx, 0, sizeof(ctx));
+	struct cfg_server *s = &ctx.srv;
+	s->file = x->path;
+	s->line = cfg_xml_line(node);
+	s->proto = CFG_PROTO_SMTP;
+	cfg_fields_defaults(server_fields, NELEM(server_fields), &ctx);
+
+	bool enabled = true;
+	cfg_xml_bool(x, node, "enabled", &enabled);
+	s->enabled = enabled;
+	if (enabled) {
+		cfg_fields_read(x, node, server_fields, NELEM(server_fields), &ctx);
+	} else {
+		struct cfg_diag quiet, *diag = x->diag;
+		cfg_diag_init(&quiet);
+		x->diag = &quiet;
+		cfg_fields_read(x, node, server_fields, NELEM(server_fields), &ctx);
+		x->diag = diag;
+		for (size_t i = 0; i < quiet.n; i++)
+			if (quiet.v[i].kind == CFG_DIAG_ERROR)
+				cfg_error(diag, NULL, 0, "%s", quiet.v[i].text);
+		cfg_diag_clear(&quiet);
+		s->enabled = false;
+	}
+
+	if (s->name == NULL)
+		s->name = xasprintf("smtpserver%zu", index + 1);
+	if (s->hello_name == NULL)
+		s->hello_name = local_hostname();
+	if (s->nbinds == 0) {
+		struct netaddr any = { .family = AF_INET };
+		s->binds = xcalloc(1, sizeof(*s->binds));
+		s->binds[0].text = xstrdup("0.0.0.0:25");
+		netaddr_to_sockaddr(&any, 25, &s->binds[0].ss, &s->binds[0].sslen);
+		s->nbinds = 1;
+	}
+	*servers = xreallocarray(*servers, *n + 1, sizeof(**servers));
+	(*servers)[(*n)++] = *s;
+}
+
+int
+cfg_smtp_load(const char *path, const struct config_opts *opts, struct cfg_diag *diag,
+    struct cfg_server **servers, size_t *n)
+{
+	struct cfg_xml x;
+	int rc = cfg_xml_open(&x, path, opts, diag);
+	if (rc <= 0)
+		return rc;
+
+	xmlNode *root = cfg_xml_root(&x);
+	size_t index = 0;
+	if (cfg_xml_child(root, "smtpserver") == NULL &&
+	    strcmp(cfg_xml_name(root), "smtpserver") == 0) {
+		load_server(&x, root, index, servers, n);
+	} else {
+		for (xmlNode *c = cfg_xml_child(root, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
+			if (strcmp(cfg_xml_name(c), "smtpserver") == 0)
+				load_server(&x, c, index++, servers, n);
+			else
+				cfg_warn(diag, path, cfg_xml_line(c), "<%s>: unknown element, ignored",
+				    cfg_xml_name(c));
+		}
+	}
+	cfg_xml_close(&x);
+	return 1;
+}
+
+void
+cfg_smtp_server_clear(struct cfg_server *s)
+{
+	cfg_fields_free(server_fields, NELEM(server_fields), s);
+	for (size_t i = 0; i < s->nbinds; i++)
+		free(s->binds[i].text);
+	free(s->binds);
+	free(s->hello_name);
+	netlist_clear(&s->authorized);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,519 @@
+/* server.c - listeners, I/O threads, limits, shutdown (see server.h). */
+#include "server.h"
+
+#include "../../handlers/chain.h"
+#include "../config/config.h"
+#include "../core/log.h"
+#include "../core/netaddr.h"
+#include "../core/xcall.h"
+#include "../core/xmalloc.h"
+#include "../protocol/session.h"
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+struct iothread;
+struct server;
+
+/* Per-IP connection counts of one <smtpserver>: a small chained hash. */
+struct ipcount {
+	struct netaddr addr;
+	unsigned n;
+	struct ipcount *next;
+};
+
+#define IPTAB_SIZE 1024
+
+/* One configured server (<smtpserver> block) at run time. */
+struct srvctx {
+	struct server *server;
+	struct session_env env;
+	atomic_uint active;
+	pthread_mutex_t iplock;
+	struct ipcount *iptab[IPTAB_SIZE];
+};
+
+struct conn {
+	struct srvctx *ctx;
+	struct iothread *thread;
+	struct session *session;
+	struct netaddr addr;
+	struct sockaddr_storage peer;
+	int fd;
+	TAILQ_ENTRY(conn) link;
+};
+
+TAILQ_HEAD(connlist, conn);
+
+struct iothread {
+	struct server *server;
+	pthread_t tid;
+	struct event_base *base;
+	struct connlist conns; /* touched only by this thread */
+	unsigned index;
+};
+
+struct server {
+	const struct config *cfg;
+	struct event_base *base; /* the acceptor's loop */
+	struct iothread *threads;
+	unsigned nthreads;
+	unsigned next_thread;
+	struct srvctx *ctxs;
+	size_t nctxs;
+	struct evconnlistener **listeners;
+	size_t nlisteners;
+	atomic_uint active;      /* connections of all servers */
+	struct event *sigterm, *sigint, *sighup, *tick;
+	bool stopping;
+	bool forced;
+	time_t stop_started;
+};
+
+/* ---------------------------------------------------------------------- */
+/* per-IP counting                                                        */
+
+static unsigned
+ip_hash(const struct netaddr *a)
+{
+	size_t len = a->family == AF_INET ? 4 : 16;
+	unsigned h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ a->addr[i]) * 16777619u;
+	return h % IPTAB_SIZE;
+}
+
+static bool
+ip_equal(const struct netaddr *a, const struct netaddr *b)
+{
+	return a->family == b->family &&
+	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+}
+
+/* Counts a connection from a; returns false (and counts nothing) if that
+ * would exceed limit (0 = unlimited). */
+static bool
+ip_acquire(struct srvctx *c, const struct netaddr *a, unsigned limit)
+{
+	unsigned h = ip_hash(a);
+	bool ok = true;
+	pthread_mutex_lock(&c->iplock);
+	struct ipcount *e = c->iptab[h];
+	while (e != NULL && !ip_equal(&e->addr, a))
+		e = e->next;
+	if (e == NULL) {
+		e = xcalloc(1, sizeof(*e));
+		e->addr = *a;
+		e->next = c->iptab[h];
+		c->iptab[h] = e;
+	}
+	/* A new entry has n == 0 < limit, so it is never left at zero. */
+	if (limit > 0 && e->n >= limit)
+		ok = false;
+	else
+		e->n++;
+	pthread_mutex_unlock(&c->iplock);
+	return ok;
+}
+
+static void
+ip_release(struct srvctx *c, const struct netaddr *a)
+{
+	unsigned h = ip_hash(a);
+	pthread_mutex_lock(&c->iplock);
+	for (struct ipcount **pp = &c->iptab[h]; *pp != NULL; pp = &(*pp)->next) {
+		struct ipcount *e = *pp;
+		if (!ip_equal(&e->addr, a))
+			continue;
+		if (--e->n == 0) {
+			*pp = e->next;
+			free(e);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&c->iplock);
+}
+
+/* ---------------------------------------------------------------------- */
+/* I/O threads                                                            */
+
+static void *
+iothread_main(void *arg)
+{
+	struct iothread *t = arg;
+	event_base_loop(t->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* Runs on the I/O thread when a session has been freed. */
+static void
+conn_closed(void *arg)
+{
+	struct conn *c = arg;
+	struct iothread *t = c->thread;
+	TAILQ_REMOVE(&t->conns, c, link);
+	ip_release(c->ctx, &c->addr);
+	atomic_fetch_sub(&c->ctx->active, 1);
+	atomic_fetch_sub(&c->ctx->server->active, 1);
+	free(c);
+}
+
+/* Runs on the I/O thread: the connection becomes a session. */
+static void
+conn_start(void *arg)
+{
+	struct conn *c = arg;
+	TAILQ_INSERT_TAIL(&c->thread->conns, c, link);
+	c->session = session_new(c->thread->base, c->fd, (struct sockaddr *)&c->peer,
+	    &c->ctx->env, conn_closed, c);
+}
+
+struct shutdown_req {
+	struct iothread *thread;
+	bool force;
+};
+
+static void
+thread_shutdown(void *arg)
+{
+	struct shutdown_req *r = arg;
+	struct conn *c, *next;
+	/* session_shutdown never frees synchronously, so the walk is safe. */
+	for (c = TAILQ_FIRST(&r->thread->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, link);
+		session_shutdown(c->session, r->force);
+	}
+	free(r);
+}
+
+static void
+thread_stop(void *arg)
+{
+	struct iothread *t = arg;
+	event_base_loopbreak(t->base);
+}
+
+static void
+server_tell_threads(struct server *srv, bool force)
+{
+	for (unsigned i = 0; i < srv->nthreads; i++) {
+		struct shutdown_req *r = xmalloc(sizeof(*r));
+		r->thread = &srv->threads[i];
+		r->force = force;
+		xcall(srv->threads[i].base, thread_shutdown, r);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* accepting                                                              */
+
+static void
+refuse(int fd, const char *text)
+{
+	/* Best effort: a short reply fits the socket buffer; never block. */
+	(void)!send(fd, text, strlen(text), MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
+}
+
+static void
+accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	struct srvctx *ctx = arg;
+	struct server *srv = ctx->server;
+	const struct cfg_server *cs = ctx->env.server;
+	(void)lev;
+
+	struct netaddr addr;
+	char text[INET6_ADDRSTRLEN] = "unknown";
+	if (netaddr_from_sockaddr(sa, &addr) != 0) {
+		close(fd);
+		return;
+	}
+	netaddr_format(&addr, text, sizeof(text));
+	if (srv->stopping) {
+		refuse(fd, "421 4.3.2 Service shutting down\r\n");
+		return;
+	}
+	if (cs->conn_limit > 0 && atomic_load(&ctx->active) >= cs->conn_limit) {
+		log_warn(NULL, "event=refused reason=connection-limit client=%s server=%s limit=%u",
+		    text, cs->name, cs->conn_limit);
+		refuse(fd, "421 4.7.0 Too many connections, try again later\r\n");
+		return;
+	}
+	if (!ip_acquire(ctx, &addr, cs->conn_limit_per_ip)) {
+		log_warn(NULL,
+		    "event=refused reason=connection-limit-per-ip client=%s server=%s limit=%u",
+		    text, cs->name, cs->conn_limit_per_ip);
+		refuse(fd, "421 4.7.0 Too many connections from your address, try again later\r\n");
+		return;
+	}
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+
+	struct conn *c = xcalloc(1, sizeof(*c));
+	c->ctx = ctx;
+	c->addr = addr;
+	c->fd = fd;
+	memcpy(&c->peer, sa, (size_t)salen < sizeof(c->peer) ? (size_t)salen : sizeof(c->peer));
+	c->thread = &srv->threads[srv->next_thread++ % srv->nthreads];
+	atomic_fetch_add(&ctx->active, 1);
+	atomic_fetch_add(&srv->active, 1);
+	xcall(c->thread->base, conn_start, c);
+}
+
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	(void)lev;
+	(void)arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	/* EMFILE and friends: log and keep going; libevent retries. */
+	log_error(NULL, "event=accept-error errno=%d error=\"%s\"", err, strerror(err));
+}
+
+/* Creates a listening socket for b. Returns the fd or -1 with err set. */
+static int
+listen_socket(const struct cfg_bind *b, int backlog, char *err, size_t errlen)
+{
+	int fd = socket(b->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a socket for %s: %s", b->text, strerror(errno));
+		return -1;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (b->ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&b->ss, b->sslen) != 0) {
+		snprintf(err, errlen, "cannot bind %s: %s", b->text, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, backlog) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", b->text, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* ---------------------------------------------------------------------- */
+/* signals and shutdown                                                   */
+
+static void
+server_finish(struct server *srv)
+{
+	for (unsigned i = 0; i < srv->nthreads; i++)
+		xcall(srv->threads[i].base, thread_stop, &srv->threads[i]);
+	event_base_loopbreak(srv->base);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *srv = arg;
+	unsigned active = atomic_load(&srv->active);
+	if (active == 0) {
+		log_info(NULL, "event=stopped msg=\"all sessions closed\"");
+		server_finish(srv);
+		return;
+	}
+	time_t waited = time(NULL) - srv->stop_started;
+	if (!srv->forced && waited >= (time_t)srv->cfg->main.shutdown_grace) {
+		log_warn(NULL, "event=shutdown-grace-expired sessions=%u", active);
+		srv->forced = true;
+		server_tell_threads(srv, true);
+	}
+	/* Forced sessions close at once; only commits in flight remain. */
+	if (srv->forced && waited >= (time_t)srv->cfg->main.shutdown_grace + 30) {
+		log_error(NULL, "event=shutdown-stuck sessions=%u", active);
+		server_finish(srv);
+	}
+}
+
+static void
+server_stop(struct server *srv)
+{
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	srv->stop_started = time(NULL);
+	log_info(NULL, "event=stopping sessions=%u grace=%us", atomic_load(&srv->active),
+	    srv->cfg->main.shutdown_grace);
+	for (size_t i = 0; i < srv->nlisteners; i++) {
+		evconnlistener_free(srv->listeners[i]);
+		srv->listeners[i] = NULL;
+	}
+	server_tell_threads(srv, false);
+	struct timeval tv = { 0, 100 * 1000 };
+	event_add(srv->tick, &tv);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct server *srv = arg;
+	if (sig == SIGHUP) {
+		log_warn(NULL, "event=sighup msg=\"configuration reload is not supported yet; "
+			       "restart to apply changes\"");
+		return;
+	}
+	log_info(NULL, "event=signal signal=%s", sig == SIGTERM ? "TERM" : "INT");
+	server_stop(srv);
+}
+
+/* ---------------------------------------------------------------------- */
+/* construction                                                           */
+
+struct server *
+server_new(const struct config *cfg, struct spool *spool, char *err, size_t errlen)
+{
+	struct server *srv = xcalloc(1, sizeof(*srv));
+	srv->cfg = cfg;
+	srv->base = event_base_new();
+	if (srv->base == NULL) {
+		snprintf(err, errlen, "cannot create the event loop");
+		free(srv);
+		return NULL;
+	}
+
+	srv->nctxs = cfg->nservers;
+	srv->ctxs = xcalloc(srv->nctxs ? srv->nctxs : 1, sizeof(*srv->ctxs));
+	size_t nbinds = 0;
+	for (size_t i = 0; i < cfg->nservers; i++) {
+		struct srvctx *c = &srv->ctxs[i];
+		c->server = srv;
+		c->env.cfg = cfg;
+		c->env.server = &cfg->servers[i];
+		c->env.spool = spool;
+		c->env.chain = chain_core();
+		pthread_mutex_init(&c->iplock, NULL);
+		if (cfg->servers[i].enabled)
+			nbinds += cfg->servers[i].nbinds;
+	}
+	srv->listeners = xcalloc(nbinds ? nbinds : 1, sizeof(*srv->listeners));
+	for (size_t i = 0; i < cfg->nservers; i++) {
+		const struct cfg_server *cs = &cfg->servers[i];
+		if (!cs->enabled)
+			continue;
+		for (size_t j = 0; j < cs->nbinds; j++) {
+			int fd = listen_socket(&cs->binds[j], cs->backlog, err, errlen);
+			if (fd < 0) {
+				server_free(srv);
+				return NULL;
+			}
+			struct evconnlistener *l = evconnlistener_new(srv->base, accept_cb,
+			    &srv->ctxs[i], LEV_OPT_CLOSE_ON_FREE, cs->backlog, fd);
+			if (l == NULL) {
+				snprintf(err, errlen, "cannot listen on %s", cs->binds[j].text);
+				close(fd);
+				server_free(srv);
+				return NULL;
+			}
+			evconnlistener_set_error_cb(l, accept_error_cb);
+			srv->listeners[srv->nlisteners++] = l;
+			log_info(NULL, "event=listening server=%s bind=%s", cs->name,
+			    cs->binds[j].text);
+		}
+	}
+
+	srv->nthreads = cfg->io_workers > 0 ? cfg->io_workers : 1;
+	srv->threads = xcalloc(srv->nthreads, sizeof(*srv->threads));
+	for (unsigned i = 0; i < srv->nthreads; i++) {
+		struct iothread *t = &srv->threads[i];
+		t->server = srv;
+		t->index = i;
+		TAILQ_INIT(&t->conns);
+		t->base = event_base_new();
+		if (t->base == NULL) {
+			snprintf(err, errlen, "cannot create an I/O event loop");
+			server_free(srv);
+			return NULL;
+		}
+	}
+	srv->sigterm = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
+	srv->sigint = evsignal_new(srv->base, SIGINT, signal_cb, srv);
+	srv->sighup = evsignal_new(srv->base, SIGHUP, signal_cb, srv);
+	srv->tick = event_new(srv->base, -1, EV_PERSIST, tick_cb, srv);
+	if (srv->sigterm == NULL || srv->sigint == NULL || srv->sighup == NULL ||
+	    srv->tick == NULL || event_add(srv->sigterm, NULL) != 0 ||
+	    event_add(srv->sigint, NULL) != 0 || event_add(srv->sighup, NULL) != 0) {
+		snprintf(err, errlen, "cannot install signal handlers");
+		server_free(srv);
+		return NULL;
+	}
+	return srv;
+}
+
+int
+server_run(struct server *srv)
+{
+	for (unsigned i = 0; i < srv->nthreads; i++) {
+		int e = pthread_create(&srv->threads[i].tid, NULL, iothread_main, &srv->threads[i]);
+		if (e != 0)
+			log_fatal("event=fatal msg=\"cannot start an I/O thread: %s\"", strerror(e));
+	}
+	log_info(NULL, "event=started io_threads=%u", srv->nthreads);
+	event_base_loop(srv->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	for (unsigned i = 0; i < srv->nthreads; i++) {
+		pthread_join(srv->threads[i].tid, NULL);
+		srv->threads[i].tid = 0;
+	}
+	return 0;
+}
+
+void
+server_free(struct server *srv)
+{
+	if (srv == NULL)
+		return;
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		if (srv->listeners[i] != NULL)
+			evconnlistener_free(srv->listeners[i]);
+	free(srv->listeners);
+	if (srv->sigterm)
+		event_free(srv->sigterm);
+	if (srv->sigint)
+		event_free(srv->sigint);
+	if (srv->sighup)
+		event_free(srv->sighup);
+	if (srv->tick)
+		event_free(srv->tick);
+	for (unsigned i = 0; srv->threads != NULL && i < srv->nthreads; i++)
+		if (srv->threads[i].base != NULL)
+			event_base_free(srv->threads[i].base);
+	free(srv->threads);
+	for (size_t i = 0; i < srv->nctxs; i++) {
+		struct srvctx *c = &srv->ctxs[i];
+		for (size_t h = 0; h < IPTAB_SIZE; h++)
+			while (c->iptab[h] != NULL) {
+				struct ipcount *e = c->iptab[h];
+				c->iptab[h] = e->next;
+				free(e);
+			}
+		pthread_mutex_destroy(&c->iplock);
+	}
+	free(srv->ctxs);
+	event_base_free(srv->base);
+	free(srv);
+}

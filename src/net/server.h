@@ -1,0 +1,36 @@
+/*
+ * server.h - the network side: listeners, I/O threads, connection limits,
+ * signals and graceful shutdown.
+ *
+ * One acceptor (the calling thread's event loop) owns every listening
+ * socket. Each accepted connection is checked against connectionLimit and
+ * connectionLimitPerIP, then handed to one of N I/O threads, each with its
+ * own event_base, where its session lives until it closes.
+ */
+#ifndef MAILETD_SERVER_H
+#define MAILETD_SERVER_H
+
+#include <stddef.h>
+
+struct config;
+struct spool;
+struct server;
+
+/*
+ * Creates the I/O threads' loops and binds every enabled server's
+ * addresses. On failure returns NULL with a reason ("cannot bind
+ * 127.0.0.1:25: Permission denied") in err. cfg and spool must outlive it.
+ */
+struct server *server_new(const struct config *cfg, struct spool *spool, char *err,
+    size_t errlen);
+
+/*
+ * Runs until SIGTERM or SIGINT, then stops accepting, lets sessions finish
+ * for up to <shutdownGracePeriod> seconds, closes the rest, and returns 0.
+ */
+int server_run(struct server *srv);
+
+/* Frees everything; server_free(NULL) is a no-op. */
+void server_free(struct server *srv);
+
+#endif

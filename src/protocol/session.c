@@ -1,0 +1,1320 @@
+/*
+ * session.c - the SMTP session state machine (see session.h).
+ *
+ * Input discipline: bytes arrive in the bufferevent's input buffer and are
+ * taken out by exactly one of three readers, chosen by the state: the
+ * bounded command-line reader, the DATA decoder (dataread.c), or the BDAT
+ * chunk reader. Commands are looked up in one const table that says in
+ * which states a verb is allowed and whether it takes an argument; only
+ * the dispatcher checks sequence, syntax and the error ceiling. Policy is
+ * asked of the handler chain. Replies are written by reply.c into the
+ * output buffer; everything answered while handling one read leaves in one
+ * write, so pipelined commands get their replies batched (RFC 2920).
+ */
+#include "session.h"
+
+#include "../../handlers/chain.h"
+#include "../config/config.h"
+#include "../core/id.h"
+#include "../core/log.h"
+#include "../core/netaddr.h"
+#include "../core/xmalloc.h"
+#include "../spool/spool.h"
+#include "dataread.h"
+#include "reply.h"
+#include "smtp_parse.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Recipients per transaction: RFC 5321 4.5.3.1.8 asks for at least 100. */
+#define SESSION_MAX_RCPTS 1000
+/* Stop reading while this much output waits for a client that does not read. */
+#define SESSION_OUT_HIGH (256 * 1024)
+/* How much unread input we hold at most (commands or DATA) per session. */
+#define SESSION_IN_HIGH (256 * 1024)
+
+enum session_state {
+	ST_GREETED,  /* greeting sent, no HELO/EHLO yet */
+	ST_READY,    /* HELO/EHLO done, no transaction */
+	ST_MAIL,     /* MAIL accepted */
+	ST_RCPT,     /* at least one RCPT accepted */
+	ST_DATA,     /* reading the DATA stream */
+	ST_BDAT,     /* inside a BDAT transfer (RFC 3030) */
+	ST_COMMIT,   /* waiting for the spool to make the message durable */
+	ST_CLOSING,  /* last reply queued, closing */
+};
+
+#define ST(x) (1u << (x))
+
+static const char *const state_names[] = {
+	"greeted", "ready", "mail", "rcpt", "data", "bdat", "commit", "closing",
+};
+
+/* The mail transaction: cleared on RSET, HELO/EHLO, end of data and close. */
+struct transaction {
+	struct smtp_path sender;
+	bool has_sender;
+	bool smtputf8;             /* MAIL ... SMTPUTF8 */
+	char body[16];             /* BODY= value, "" if absent */
+	char **rcpts;              /* accepted recipient mailboxes */
+	size_t nrcpts;
+	struct spool_msg *msg;     /* open while DATA/BDAT is being received */
+	char msgid[ID_LEN + 1];
+	bool write_failed;         /* a spool write failed: answer 451 at the end */
+	/* BDAT */
+	bool bdat_in_chunk;        /* a BDAT was accepted; its chunk is being read */
+	uint64_t bdat_remaining;   /* octets of the current chunk still to read */
+	bool bdat_last;            /* the current chunk is the LAST one */
+	bool bdat_discard;         /* chunk is read and thrown away (rejected BDAT) */
+	bool bdat_discard_reply;   /* after a discarded chunk, answer 503 */
+	bool bdat_prev_cr;         /* last octet of the previous chunk was CR */
+	uint64_t bdat_size;
+	size_t bdat_line;
+	bool bdat_long_line;
+	bool bdat_nul;
+	bool bdat_too_big;
+};
+
+struct session {
+	char id[ID_LEN + 1];
+	struct event_base *base;
+	struct bufferevent *bev;
+	const struct session_env *env;
+	const struct cfg_server *srv;
+	session_closed_fn closed;
+	void *closed_arg;
+
+	struct hook_session hs;     /* the handlers' view, kept current */
+	char client_text[64];
+	char *helo;                 /* HELO/EHLO argument */
+
+	enum session_state state;
+	struct transaction tx;
+	struct dataread dr;
+	unsigned errors;
+	bool skipping_line;         /* discarding the rest of an over-long line */
+	bool draining;              /* daemon stopping: close after this transaction */
+	bool input_eof;             /* client closed or the socket failed */
+	bool freeing;               /* free scheduled; waits for a pending commit */
+	bool commit_pending;
+	bool read_paused;           /* reading stopped for output back-pressure */
+
+	struct event *line_ev;      /* deadline for completing one line */
+	struct event *free_ev;      /* deferred free (never free inside a callback) */
+	time_t started;
+	unsigned long long messages;
+};
+
+struct cmd_seq_msg {
+	unsigned states;            /* when the current state is one of these */
+	int code;
+	const char *ecode;
+	const char *text;
+};
+
+enum cmd_args {
+	ARG_NONE,
+	ARG_OPT,
+	ARG_REQ,
+};
+
+struct cmd_def {
+	const char *verb;
+	unsigned states;            /* states the verb is allowed in */
+	enum cmd_args args;
+	const char *usage;          /* reply text (501 5.5.4) when ARG_REQ lacks one */
+	const struct cmd_seq_msg *seq; /* 503 texts by state, ends with states 0 */
+	void (*fn)(struct session *s, const char *arg, size_t len);
+	/* Called instead of the 503 reply when the state is wrong (BDAT must
+	 * still swallow its chunk to stay in sync with the client). */
+	void (*reject)(struct session *s, const char *arg, size_t len, const struct cmd_seq_msg *m);
+};
+
+static void session_process(struct session *s);
+static void session_close(struct session *s);
+static void session_set_state(struct session *s, enum session_state st);
+
+/* ---------------------------------------------------------------------- */
+/* replies                                                                */
+
+static struct evbuffer *
+session_out(struct session *s)
+{
+	return bufferevent_get_output(s->bev);
+}
+
+/* Queues a reply; 4xx/5xx replies count towards the error ceiling. */
+static void __attribute__((format(printf, 4, 5)))
+session_reply(struct session *s, int code, const char *ecode, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	reply_add(session_out(s), code, ecode, "%s", text);
+	if (reply_is_error(code))
+		s->errors++;
+	log_debug(s->id, "event=reply code=%d", code);
+}
+
+static void
+session_reply_hook(struct session *s, const struct hook_result *r)
+{
+	session_reply(s, r->code, r->ecode, "%s", r->text);
+	if (r->verdict == HOOK_DISCONNECT)
+		session_close(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* the transaction                                                        */
+
+static void
+tx_clear(struct session *s)
+{
+	struct transaction *tx = &s->tx;
+	for (size_t i = 0; i < tx->nrcpts; i++)
+		free(tx->rcpts[i]);
+	free(tx->rcpts);
+	if (tx->msg != NULL)
+		spool_msg_abort(tx->msg);
+	memset(tx, 0, sizeof(*tx));
+	s->hs.sender = NULL;
+	s->hs.nrcpts = 0;
+}
+
+/* Ends the transaction and goes back to READY (or GREETED). */
+static void
+tx_reset(struct session *s)
+{
+	tx_clear(s);
+	if (s->state != ST_CLOSING)
+		session_set_state(s, s->helo != NULL ? ST_READY : ST_GREETED);
+}
+
+static const char *
+session_protocol(const struct session *s)
+{
+	if (s->tx.smtputf8)
+		return "UTF8SMTP";
+	return s->hs.esmtp ? "ESMTP" : "SMTP";
+}
+
+/* Writes the Received: trace header (RFC 5321 4.4) as the first bytes. */
+static void
+tx_write_received(struct session *s)
+{
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+
+	char *hdr;
+	const char *helo = s->helo != NULL ? s->helo : "unknown";
+	if (s->tx.nrcpts == 1)
+		hdr = xasprintf("Received: from %s ([%s])\r\n\tby %s (mailetd) with %s id %s\r\n"
+				"\tfor <%s>; %s\r\n",
+		    helo, s->client_text, s->srv->hello_name, session_protocol(s), s->tx.msgid,
+		    s->tx.rcpts[0], date);
+	else
+		hdr = xasprintf("Received: from %s ([%s])\r\n\tby %s (mailetd) with %s id %s;\r\n"
+				"\t%s\r\n",
+		    helo, s->client_text, s->srv->hello_name, session_protocol(s), s->tx.msgid,
+		    date);
+	if (spool_msg_write(s->tx.msg, hdr, strlen(hdr)) != 0)
+		s->tx.write_failed = true;
+	free(hdr);
+}
+
+/* Opens the spool file for a transaction. 0, or -1 after replying 451. */
+static int
+tx_open_message(struct session *s)
+{
+	s->tx.msg = spool_msg_new(s->env->spool, "spool", s->tx.msgid);
+	if (s->tx.msg == NULL) {
+		log_error(s->id, "event=spool-error op=create errno=%d error=\"%s\"", errno,
+		    strerror(errno));
+		session_reply(s, 451, "4.3.0", "Error processing message: queue unavailable");
+		return -1;
+	}
+	tx_write_received(s);
+	return 0;
+}
+
+static void
+tx_emit(void *arg, const char *data, size_t len)
+{
+	struct session *s = arg;
+	if (s->tx.write_failed || s->tx.msg == NULL)
+		return;
+	if (spool_msg_write(s->tx.msg, data, len) != 0)
+		s->tx.write_failed = true;
+}
+
+static void
+commit_done(void *arg, int err, const char *id)
+{
+	struct session *s = arg;
+	s->commit_pending = false;
+	if (err != 0)
+		log_error(s->id, "event=spool-error op=commit msgid=%s errno=%d error=\"%s\"", id,
+		    err, strerror(err));
+	else
+		log_info(s->id, "event=queued msgid=%s", id);
+
+	if (s->freeing || s->state == ST_CLOSING) {
+		/* The client went away, or we were forced down and said 421.
+		 * Once the output is written, write_cb frees the session. */
+		if (s->freeing)
+			event_active(s->free_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	if (err != 0)
+		session_reply(s, 451, "4.3.0", "Error processing message: queue write failed");
+	else {
+		s->messages++;
+		session_reply(s, 250, "2.6.0", "Message received (queued as %s)", id);
+	}
+	tx_reset(s);
+	session_process(s);
+}
+
+/*
+ * The whole message has arrived. Checks what the decoder found, asks the
+ * message hooks, then commits; the 250 is sent only from commit_done().
+ */
+static void
+tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool nul)
+{
+	if (too_big) {
+		log_info(s->id, "event=rejected reason=size size=%" PRIu64, size);
+		session_reply(s, 552, "5.3.4", "Message size exceeds fixed maximum message size");
+		tx_reset(s);
+		return;
+	}
+	if (long_line) {
+		session_reply(s, 500, "5.5.2", "Line length exceeded (limit %zu octets)",
+		    s->srv->max_line_length);
+		tx_reset(s);
+		return;
+	}
+	if (nul) {
+		session_reply(s, 554, "5.6.0", "Message contains NUL characters");
+		tx_reset(s);
+		return;
+	}
+	if (s->tx.write_failed) {
+		log_error(s->id, "event=spool-error op=write msgid=%s", s->tx.msgid);
+		session_reply(s, 451, "4.3.0", "Error processing message: queue write failed");
+		tx_reset(s);
+		return;
+	}
+	unsigned long long sz = size;
+	struct hook_result r = chain_run(s->env->chain, CHAIN_MESSAGE, &s->hs, &sz);
+	if (r.verdict == HOOK_DENY || r.verdict == HOOK_DENYSOFT || r.verdict == HOOK_DISCONNECT) {
+		session_reply_hook(s, &r);
+		tx_reset(s);
+		return;
+	}
+
+	char sender[SMTP_MAILBOX_MAX + 1];
+	snprintf(sender, sizeof(sender), "%s", s->tx.sender.mailbox);
+	struct spool_attr attrs[1];
+	size_t nattrs = 0;
+	if (s->hs.relaying_allowed)
+		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.SMTPIsAuthNetwork", "true" };
+	struct spool_envelope env = {
+		.sender = sender,
+		.rcpts = (const char *const *)s->tx.rcpts,
+		.nrcpts = s->tx.nrcpts,
+		.client_addr = s->client_text,
+		.client_name = "unknown",
+		.helo = s->helo,
+		.protocol = session_protocol(s),
+		.session_id = s->id,
+		.server_name = s->srv->name,
+		.received = time(NULL),
+		.attrs = attrs,
+		.nattrs = nattrs,
+		.smtputf8 = s->tx.smtputf8,
+		.body = s->tx.body[0] ? s->tx.body : NULL,
+	};
+	log_info(s->id, "event=message msgid=%s size=%" PRIu64 " nrcpt=%zu", s->tx.msgid, size,
+	    s->tx.nrcpts);
+	struct spool_msg *m = s->tx.msg;
+	s->tx.msg = NULL; /* owned by the spool now */
+	s->commit_pending = true;
+	session_set_state(s, ST_COMMIT);
+	spool_msg_commit(m, &env, s->base, commit_done, s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* commands                                                               */
+
+static void
+cmd_helo_common(struct session *s, const char *arg, size_t len, bool esmtp)
+{
+	if (!smtp_valid_helo(arg, len)) {
+		session_reply(s, 501, "5.5.2", "Invalid domain name or ip supplied as HELO argument");
+		return;
+	}
+	char *helo = xstrndup(arg, len);
+	s->hs.helo = helo;
+	s->hs.esmtp = esmtp;
+	struct hook_result r = chain_run(s->env->chain, CHAIN_HELO, &s->hs, helo);
+	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
+		s->hs.helo = s->helo;
+		free(helo);
+		session_reply_hook(s, &r);
+		return;
+	}
+	free(s->helo);
+	s->helo = helo;
+	/* RFC 5321 4.1.4: HELO/EHLO resets any transaction in progress. */
+	tx_reset(s);
+	session_set_state(s, ST_READY);
+
+	if (!esmtp) {
+		session_reply(s, 250, NULL, "%s Hello %s [%s]", s->srv->hello_name, helo,
+		    s->client_text);
+		return;
+	}
+	char first[300], size[40];
+	snprintf(first, sizeof(first), "%s Hello %s [%s]", s->srv->hello_name, helo,
+	    s->client_text);
+	if (s->srv->max_message_size > 0)
+		snprintf(size, sizeof(size), "SIZE %" PRIu64, s->srv->max_message_size);
+	else
+		snprintf(size, sizeof(size), "SIZE");
+	const char *lines[] = {
+		first, "PIPELINING", size, "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING",
+	};
+	reply_add_lines(session_out(s), 250, NULL, lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+static void
+cmd_helo(struct session *s, const char *arg, size_t len)
+{
+	cmd_helo_common(s, arg, len, false);
+}
+
+static void
+cmd_ehlo(struct session *s, const char *arg, size_t len)
+{
+	cmd_helo_common(s, arg, len, true);
+}
+
+/*
+ * Appends "@<defaultDomain>" to a mailbox given without a domain, as James
+ * does (1b.4). Returns -1 if the result would be too long.
+ */
+static int
+path_add_default_domain(const struct session *s, struct smtp_path *p)
+{
+	if (p->null || p->at < p->len)
+		return 0;
+	const char *dom = s->env->cfg->domains.default_domain;
+	size_t dl = strlen(dom);
+	if (p->len + 1 + dl > SMTP_MAILBOX_MAX)
+		return -1;
+	p->mailbox[p->len] = '@';
+	memcpy(p->mailbox + p->len + 1, dom, dl + 1);
+	p->at = p->len;
+	p->len += 1 + dl;
+	return 0;
+}
+
+static void
+cmd_mail(struct session *s, const char *arg, size_t len)
+{
+	struct transaction *tx = &s->tx;
+	const char *ptext;
+	size_t plen;
+	enum smtp_path_status st = smtp_parse_path_arg(arg, len, false,
+	    s->srv->brackets_enforcement, &tx->sender, &ptext, &plen);
+	switch (st) {
+	case SMTP_PATH_OK:
+		break;
+	case SMTP_PATH_NO_PREFIX:
+		session_reply(s, 501, "5.5.4", "Usage: MAIL FROM:<sender>");
+		return;
+	case SMTP_PATH_NO_BRACKETS:
+		session_reply(s, 501, "5.1.7", "Syntax error in MAIL command");
+		return;
+	case SMTP_PATH_BAD_PARAMS:
+		session_reply(s, 501, "5.5.4", "Syntax error in parameters or arguments");
+		return;
+	case SMTP_PATH_BAD_ADDRESS:
+	case SMTP_PATH_TOO_LONG:
+		session_reply(s, 501, "5.1.7", "Syntax error in sender address");
+		return;
+	}
+
+	struct smtp_param params[SMTP_PARAMS_MAX];
+	int np = smtp_parse_params(ptext, plen, true, params, SMTP_PARAMS_MAX);
+	if (np < 0) {
+		session_reply(s, 501, "5.5.4", "Syntax error in parameters or arguments");
+		return;
+	}
+	bool utf8 = false;
+	char body[16] = "";
+	for (int i = 0; i < np; i++) {
+		const struct smtp_param *p = &params[i];
+		if (smtp_param_is(p, "SIZE")) {
+			unsigned long long n;
+			if (p->value == NULL || smtp_parse_u64(p->value, p->valuelen, &n) != 0) {
+				session_reply(s, 501, "5.5.4",
+				    "Syntactically incorrect value for SIZE parameter");
+				return;
+			}
+			if (s->srv->max_message_size > 0 && n > s->srv->max_message_size) {
+				session_reply(s, 552, "5.3.4",
+				    "Message size exceeds fixed maximum message size");
+				return;
+			}
+		} else if (smtp_param_is(p, "BODY")) {
+			/* RFC 6152; BINARYMIME is not offered (no RFC 3030 binary mode). */
+			if (p->value == NULL ||
+			    !((p->valuelen == 4 && strncasecmp(p->value, "7BIT", 4) == 0) ||
+				(p->valuelen == 8 && strncasecmp(p->value, "8BITMIME", 8) == 0))) {
+				session_reply(s, 501, "5.5.4", "Unsupported BODY type");
+				return;
+			}
+			memcpy(body, p->value, p->valuelen);
+			body[p->valuelen] = '\0';
+			for (char *c = body; *c; c++)
+				if (*c >= 'a' && *c <= 'z')
+					*c = (char)(*c - 'a' + 'A');
+		} else if (smtp_param_is(p, "SMTPUTF8")) {
+			if (p->value != NULL) {
+				session_reply(s, 501, "5.5.4", "SMTPUTF8 takes no value");
+				return;
+			}
+			utf8 = true;
+		} else {
+			/* James ignores MAIL parameters nobody declared (1b.3). */
+			log_debug(s->id, "event=ignored-mail-param");
+		}
+	}
+	if (tx->sender.utf8 && !utf8) {
+		session_reply(s, 553, "5.6.7", "SMTPUTF8 is required for a UTF-8 address");
+		return;
+	}
+	if (path_add_default_domain(s, &tx->sender) != 0) {
+		session_reply(s, 501, "5.1.7", "Syntax error in sender address");
+		return;
+	}
+
+	s->hs.sender = &tx->sender;
+	struct hook_result r = chain_run(s->env->chain, CHAIN_MAIL, &s->hs, &tx->sender);
+	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
+		s->hs.sender = NULL;
+		session_reply_hook(s, &r);
+		return;
+	}
+	tx->has_sender = true;
+	tx->smtputf8 = utf8;
+	memcpy(tx->body, body, sizeof(body));
+	session_set_state(s, ST_MAIL);
+	session_reply(s, 250, "2.1.0", "Sender <%s> OK", tx->sender.mailbox);
+}
+
+static void
+cmd_rcpt(struct session *s, const char *arg, size_t len)
+{
+	struct transaction *tx = &s->tx;
+	struct smtp_path rcpt;
+	const char *ptext;
+	size_t plen;
+	enum smtp_path_status st = smtp_parse_path_arg(arg, len, true,
+	    s->srv->brackets_enforcement, &rcpt, &ptext, &plen);
+	switch (st) {
+	case SMTP_PATH_OK:
+		break;
+	case SMTP_PATH_NO_PREFIX:
+		session_reply(s, 501, "5.5.2", "Usage: RCPT TO:<recipient>");
+		return;
+	case SMTP_PATH_NO_BRACKETS:
+	case SMTP_PATH_BAD_PARAMS:
+		session_reply(s, 501, "5.5.2", "Syntax error in parameters or arguments");
+		return;
+	case SMTP_PATH_BAD_ADDRESS:
+	case SMTP_PATH_TOO_LONG:
+		session_reply(s, 553, "5.1.3", "Syntax error in recipient address");
+		return;
+	}
+	struct smtp_param params[SMTP_PARAMS_MAX];
+	int np = smtp_parse_params(ptext, plen, true, params, SMTP_PARAMS_MAX);
+	if (np < 0) {
+		session_reply(s, 501, "5.5.2", "Syntax error in parameters or arguments");
+		return;
+	}
+	for (int i = 0; i < np; i++) {
+		/* James's experimental SmtpUtf8RcptHook accepts SMTPUTF8 here. */
+		if (smtp_param_is(&params[i], "SMTPUTF8") && params[i].value == NULL)
+			continue;
+		/* 1b.3: an RCPT parameter no handler declares is refused. */
+		session_reply(s, 504, "5.5.4", "Unrecognized or unsupported option: %.*s",
+		    (int)params[i].keylen, params[i].key);
+		return;
+	}
+	if (rcpt.utf8 && !tx->smtputf8) {
+		session_reply(s, 553, "5.6.7", "SMTPUTF8 is required for a UTF-8 address");
+		return;
+	}
+	if (path_add_default_domain(s, &rcpt) != 0) {
+		session_reply(s, 553, "5.1.3", "Syntax error in recipient address");
+		return;
+	}
+	if (tx->nrcpts >= SESSION_MAX_RCPTS) {
+		session_reply(s, 452, "4.5.3", "Too many recipients");
+		return;
+	}
+	struct hook_result r = chain_run(s->env->chain, CHAIN_RCPT, &s->hs, &rcpt);
+	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
+		char q[160];
+		log_info(s->id, "event=rcpt-rejected rcpt=%s code=%d",
+		    log_quote(q, sizeof(q), rcpt.mailbox, rcpt.len), r.code);
+		session_reply_hook(s, &r);
+		return;
+	}
+	tx->rcpts = xreallocarray(tx->rcpts, tx->nrcpts + 1, sizeof(*tx->rcpts));
+	tx->rcpts[tx->nrcpts++] = xstrndup(rcpt.mailbox, rcpt.len);
+	s->hs.nrcpts = tx->nrcpts;
+	session_set_state(s, ST_RCPT);
+	session_reply(s, 250, "2.1.5", "Recipient <%s> OK", rcpt.mailbox);
+}
+
+static void
+cmd_data(struct session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	if (tx_open_message(s) != 0) {
+		tx_reset(s);
+		return;
+	}
+	dataread_init(&s->dr, s->srv->max_message_size, s->srv->max_line_length);
+	session_set_state(s, ST_DATA);
+	session_reply(s, 354, NULL, "Ok Send data ending with <CRLF>.<CRLF>");
+}
+
+/* Parses "size [LAST]". 0, or -1 on a syntax error. */
+static int
+bdat_parse(const char *arg, size_t len, uint64_t *size, bool *last)
+{
+	size_t i = 0;
+	while (i < len && arg[i] != ' ')
+		i++;
+	unsigned long long n;
+	if (smtp_parse_u64(arg, i, &n) != 0)
+		return -1;
+	*size = n;
+	*last = false;
+	while (i < len && arg[i] == ' ')
+		i++;
+	if (i == len)
+		return 0;
+	if (len - i == 4 && strncasecmp(arg + i, "LAST", 4) == 0) {
+		*last = true;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * A BDAT whose size cannot be read leaves us unable to find the next
+ * command in the stream: answer and close rather than execute chunk data.
+ */
+static bool
+bdat_check_syntax(struct session *s, const char *arg, size_t len, uint64_t *size, bool *last)
+{
+	if (bdat_parse(arg, len, size, last) == 0)
+		return true;
+	session_reply(s, 501, "5.5.4", "Syntax error in BDAT size; closing connection");
+	session_close(s);
+	return false;
+}
+
+static void
+cmd_bdat(struct session *s, const char *arg, size_t len)
+{
+	uint64_t size;
+	bool last;
+	if (!bdat_check_syntax(s, arg, len, &size, &last))
+		return;
+	if (s->state == ST_RCPT) {
+		if (tx_open_message(s) != 0) {
+			/* 451 is said; still swallow the chunk to stay in sync. */
+			tx_reset(s);
+			s->tx.bdat_discard = true;
+			s->tx.bdat_discard_reply = false;
+			s->tx.bdat_in_chunk = true;
+			s->tx.bdat_remaining = size;
+			session_set_state(s, ST_BDAT);
+			return;
+		}
+		session_set_state(s, ST_BDAT);
+	}
+	s->tx.bdat_in_chunk = true;
+	s->tx.bdat_remaining = size;
+	s->tx.bdat_last = last;
+	s->tx.bdat_discard = false;
+}
+
+/* BDAT in a state that does not allow it: read and drop the chunk, then 503. */
+static void
+bdat_reject(struct session *s, const char *arg, size_t len, const struct cmd_seq_msg *m)
+{
+	uint64_t size;
+	bool last;
+	(void)m;
+	if (!bdat_check_syntax(s, arg, len, &size, &last))
+		return;
+	tx_clear(s);
+	s->tx.bdat_discard = true;
+	s->tx.bdat_discard_reply = true;
+	s->tx.bdat_in_chunk = true;
+	s->tx.bdat_remaining = size;
+	session_set_state(s, ST_BDAT);
+}
+
+static void
+cmd_rset(struct session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	tx_reset(s);
+	session_reply(s, 250, "2.0.0", "OK");
+}
+
+static void
+cmd_noop(struct session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	session_reply(s, 250, "2.0.0", "OK");
+}
+
+static void
+cmd_quit(struct session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	session_reply(s, 221, "2.0.0", "%s Service closing transmission channel",
+	    s->srv->hello_name);
+	session_close(s);
+}
+
+static void
+cmd_vrfy(struct session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	/* RFC 5321 3.5.3: 252 neither confirms nor denies the address. */
+	session_reply(s, 252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery");
+}
+
+static void
+cmd_expn(struct session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	session_reply(s, 502, "5.3.3", "EXPN is not supported");
+}
+
+static void
+cmd_help(struct session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	static const char *const lines[] = {
+		"mailetd - commands:",
+		"EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
+		"See RFC 5321 for their use",
+	};
+	reply_add_lines(session_out(s), 214, "2.0.0", lines, sizeof(lines) / sizeof(lines[0]));
+}
+
+static const struct cmd_seq_msg seq_mail[] = {
+	{ ST(ST_MAIL) | ST(ST_RCPT), 503, "5.5.0", "Sender already specified" },
+	{ ST(ST_GREETED), 503, "5.5.0", "Need HELO or EHLO before MAIL" },
+	{ 0, 0, NULL, NULL },
+};
+static const struct cmd_seq_msg seq_rcpt[] = {
+	{ ST(ST_GREETED) | ST(ST_READY), 503, "5.5.0", "Need MAIL before RCPT" },
+	{ 0, 0, NULL, NULL },
+};
+static const struct cmd_seq_msg seq_data[] = {
+	{ ST(ST_GREETED) | ST(ST_READY), 503, "5.5.0", "No sender specified" },
+	{ ST(ST_MAIL), 503, "5.5.0", "No recipients specified" },
+	{ ST(ST_BDAT), 503, "5.5.1", "DATA is not allowed during a BDAT transfer" },
+	{ 0, 0, NULL, NULL },
+};
+static const struct cmd_seq_msg seq_bdat_phase[] = {
+	{ ST(ST_BDAT), 503, "5.5.1", "Only BDAT, RSET, NOOP and QUIT are allowed during a BDAT transfer" },
+	{ 0, 0, NULL, NULL },
+};
+
+#define ST_COMMAND (ST(ST_GREETED) | ST(ST_READY) | ST(ST_MAIL) | ST(ST_RCPT))
+#define ST_ANY_CMD (ST_COMMAND | ST(ST_BDAT))
+
+/* The SMTP command table: the one place that says what is allowed when. */
+static const struct cmd_def smtp_cmds[] = {
+	{ .verb = "EHLO", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_ehlo,
+	    .usage = "Domain address required: EHLO", .seq = seq_bdat_phase },
+	{ .verb = "HELO", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_helo,
+	    .usage = "Domain address required: HELO", .seq = seq_bdat_phase },
+	{ .verb = "MAIL", .states = ST(ST_GREETED) | ST(ST_READY), .args = ARG_REQ, .fn = cmd_mail,
+	    .usage = "Usage: MAIL FROM:<sender>", .seq = seq_mail },
+	{ .verb = "RCPT", .states = ST(ST_MAIL) | ST(ST_RCPT), .args = ARG_REQ, .fn = cmd_rcpt,
+	    .usage = "Usage: RCPT TO:<recipient>", .seq = seq_rcpt },
+	{ .verb = "DATA", .states = ST(ST_RCPT), .args = ARG_NONE, .fn = cmd_data, .seq = seq_data },
+	{ .verb = "BDAT", .states = ST(ST_RCPT) | ST(ST_BDAT), .args = ARG_REQ, .fn = cmd_bdat,
+	    .usage = "Usage: BDAT size [LAST]", .reject = bdat_reject },
+	{ .verb = "RSET", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_rset },
+	{ .verb = "NOOP", .states = ST_ANY_CMD, .args = ARG_OPT, .fn = cmd_noop },
+	{ .verb = "QUIT", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_quit },
+	{ .verb = "VRFY", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_vrfy,
+	    .usage = "Usage: VRFY <address>", .seq = seq_bdat_phase },
+	{ .verb = "EXPN", .states = ST_COMMAND, .args = ARG_OPT, .fn = cmd_expn,
+	    .seq = seq_bdat_phase },
+	{ .verb = "HELP", .states = ST_COMMAND, .args = ARG_OPT, .fn = cmd_help,
+	    .seq = seq_bdat_phase },
+};
+
+static const struct cmd_def *
+cmd_lookup(const char *verb)
+{
+	for (size_t i = 0; i < sizeof(smtp_cmds) / sizeof(smtp_cmds[0]); i++)
+		if (strcmp(smtp_cmds[i].verb, verb) == 0)
+			return &smtp_cmds[i];
+	return NULL;
+}
+
+/*
+ * The dispatcher: parses the line, checks sequence, arguments and the
+ * HELO requirement from the table, then runs the command.
+ */
+static void
+session_dispatch(struct session *s, const char *line, size_t len)
+{
+	struct smtp_cmdline cl;
+	if (memchr(line, '\0', len) != NULL) {
+		session_reply(s, 500, "5.5.2", "NUL character not allowed in a command");
+		return;
+	}
+	if (memchr(line, '\r', len) != NULL) {
+		session_reply(s, 500, "5.5.2", "Bare CR not allowed in a command");
+		return;
+	}
+	if (smtp_parse_cmdline(line, len, &cl) != 0) {
+		session_reply(s, 500, "5.5.2", "Syntax error, command unrecognized");
+		return;
+	}
+	const struct cmd_def *c = cmd_lookup(cl.verb);
+	if (c == NULL) {
+		session_reply(s, 500, "5.5.1", "Command %s unrecognized.", cl.verb);
+		return;
+	}
+	log_debug(s->id, "event=command verb=%s state=%s", cl.verb, state_names[s->state]);
+
+	if (!(c->states & ST(s->state))) {
+		const struct cmd_seq_msg *m = NULL;
+		for (const struct cmd_seq_msg *p = c->seq; p != NULL && p->states != 0; p++)
+			if (p->states & ST(s->state)) {
+				m = p;
+				break;
+			}
+		if (c->reject != NULL) {
+			c->reject(s, cl.arg, cl.arglen, m);
+			return;
+		}
+		if (m != NULL)
+			session_reply(s, m->code, m->ecode, "%s", m->text);
+		else
+			session_reply(s, 503, "5.5.1", "Bad sequence of commands");
+		return;
+	}
+	if (c->args == ARG_NONE && cl.arg != NULL) {
+		session_reply(s, 501, "5.5.4", "Unexpected argument provided with %s command",
+		    c->verb);
+		return;
+	}
+	if (c->args == ARG_REQ && cl.arg == NULL) {
+		session_reply(s, 501, "5.5.4", "%s", c->usage);
+		return;
+	}
+	/* MAIL before HELO/EHLO, when heloEhloEnforcement is on (1a.3). */
+	if (c->fn == cmd_mail && s->state == ST_GREETED && s->srv->helo_enforcement) {
+		session_reply(s, 503, "5.5.0", "Need HELO or EHLO before MAIL");
+		return;
+	}
+	c->fn(s, cl.arg, cl.arglen);
+}
+
+/* ---------------------------------------------------------------------- */
+/* input readers                                                          */
+
+static void
+session_set_state(struct session *s, enum session_state st)
+{
+	if (s->state == st)
+		return;
+	log_debug(s->id, "event=state from=%s to=%s", state_names[s->state], state_names[st]);
+	s->state = st;
+}
+
+/* Arms the line deadline while a partial line waits in the buffer. */
+static void
+session_line_deadline(struct session *s, bool partial)
+{
+	if (!partial) {
+		event_del(s->line_ev);
+		return;
+	}
+	if (!evtimer_pending(s->line_ev, NULL)) {
+		struct timeval tv = { .tv_sec = s->srv->idle_timeout, .tv_usec = 0 };
+		evtimer_add(s->line_ev, &tv);
+	}
+}
+
+/*
+ * Takes one command line out of the input. Returns 1 if a line was
+ * handled, 0 if more input is needed.
+ */
+static int
+read_command(struct session *s, struct evbuffer *in)
+{
+	size_t eol_len;
+	size_t avail = evbuffer_get_length(in);
+	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	size_t max = s->srv->max_line_length;
+
+	if (p.pos < 0) {
+		if (avail > max) {
+			/* Too long already: drop what we have, keep dropping to LF. */
+			evbuffer_drain(in, avail);
+			s->skipping_line = true;
+		}
+		session_line_deadline(s, avail > 0);
+		return 0;
+	}
+	size_t n = (size_t)p.pos;
+	if (s->skipping_line || n > max + 1) {
+		evbuffer_drain(in, n + 1);
+		s->skipping_line = false;
+		event_del(s->line_ev);
+		session_reply(s, 500, "5.5.2", "Line length exceeded (limit %zu octets)", max);
+		return 1;
+	}
+	char *line = (char *)evbuffer_pullup(in, (ssize_t)(n + 1));
+	size_t len = n;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > max) {
+		evbuffer_drain(in, n + 1);
+		session_reply(s, 500, "5.5.2", "Line length exceeded (limit %zu octets)", max);
+		return 1;
+	}
+	/* Commands only append to the output buffer, never touch the input
+	 * (BDAT chunks are read by the caller's loop), so line stays valid. */
+	event_del(s->line_ev);
+	session_dispatch(s, line, len);
+	evbuffer_drain(in, n + 1);
+	return 1;
+}
+
+/* Feeds the DATA decoder. Returns 1 if the state changed, 0 if it needs input. */
+static int
+read_data(struct session *s, struct evbuffer *in)
+{
+	struct evbuffer_iovec vec[8];
+	int nv = evbuffer_peek(in, -1, NULL, vec, 8);
+	if (nv <= 0)
+		return 0;
+	if (nv > 8)
+		nv = 8;
+	size_t total = 0;
+	for (int i = 0; i < nv; i++) {
+		size_t used;
+		enum dataread_result r = dataread_feed(&s->dr, vec[i].iov_base, vec[i].iov_len,
+		    &used, tx_emit, s);
+		total += used;
+		if (r == DATAREAD_MORE)
+			continue;
+		evbuffer_drain(in, total);
+		event_del(s->line_ev);
+		if (r == DATAREAD_END) {
+			tx_finish(s, s->dr.size, s->dr.too_big, s->dr.line_too_long, s->dr.has_nul);
+			return 1;
+		}
+		/* Bare LF or CR: the SMTP smuggling pattern (CVE-2023-51764). */
+		log_warn(s->id, "event=rejected reason=bare-%s-in-data",
+		    r == DATAREAD_BARE_LF ? "lf" : "cr");
+		session_reply(s, 550, "5.5.2",
+		    "Message rejected: bare %s in message data; lines must end with CRLF",
+		    r == DATAREAD_BARE_LF ? "LF" : "CR");
+		tx_reset(s);
+		session_close(s);
+		return 1;
+	}
+	evbuffer_drain(in, total);
+	/* A line in progress must be completed within the line deadline. */
+	session_line_deadline(s, s->dr.line_len > 0);
+	return 0;
+}
+
+/*
+ * Stores one BDAT chunk piece: bare LF becomes CRLF so the spool always
+ * holds CRLF lines; NULs, size and line length are checked as for DATA.
+ */
+static void
+bdat_store(struct session *s, const char *p, size_t n)
+{
+	struct transaction *tx = &s->tx;
+	uint64_t max = s->srv->max_message_size;
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = p[i];
+		if (c == '\0')
+			tx->bdat_nul = true;
+		if (c == '\n') {
+			if (!tx->bdat_prev_cr) {
+				tx_emit(s, p + start, i - start);
+				tx_emit(s, "\r", 1);
+				tx->bdat_size++;
+				start = i;
+			}
+			tx->bdat_line = 0;
+		} else if (c != '\r' && ++tx->bdat_line > s->srv->max_line_length) {
+			tx->bdat_long_line = true;
+		}
+		tx->bdat_prev_cr = (c == '\r');
+	}
+	tx->bdat_size += n;
+	if (max > 0 && tx->bdat_size > max)
+		tx->bdat_too_big = true;
+	if (!tx->bdat_too_big)
+		tx_emit(s, p + start, n - start);
+}
+
+static int
+read_bdat(struct session *s, struct evbuffer *in)
+{
+	struct transaction *tx = &s->tx;
+	while (tx->bdat_remaining > 0) {
+		struct evbuffer_iovec v;
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) {
+			session_line_deadline(s, true);
+			return 0;
+		}
+		size_t n = v.iov_len;
+		if (n > tx->bdat_remaining)
+			n = (size_t)tx->bdat_remaining;
+		if (!tx->bdat_discard && !tx->bdat_too_big)
+			bdat_store(s, v.iov_base, n);
+		else if (!tx->bdat_discard)
+			tx->bdat_size += n;
+		evbuffer_drain(in, n);
+		tx->bdat_remaining -= n;
+	}
+	event_del(s->line_ev);
+
+	/* The chunk is complete. */
+	tx->bdat_in_chunk = false;
+	if (tx->bdat_discard) {
+		bool say = tx->bdat_discard_reply;
+		tx_reset(s);
+		if (say)
+			session_reply(s, 503, "5.5.1", "Bad sequence of commands");
+		return 1;
+	}
+	if (tx->bdat_too_big) {
+		tx_finish(s, tx->bdat_size, true, false, false);
+		return 1;
+	}
+	if (!tx->bdat_last) {
+		session_reply(s, 250, "2.0.0", "%" PRIu64 " octets received", tx->bdat_size);
+		/* Stay in ST_BDAT; the next BDAT continues the message. */
+		return 1;
+	}
+	tx_finish(s, tx->bdat_size, false, tx->bdat_long_line, tx->bdat_nul);
+	return 1;
+}
+
+/*
+ * Handles everything that is in the input buffer, as far as the state
+ * allows: stops while a commit is pending, when the session closes, or
+ * when too much output is waiting for a client that does not read.
+ */
+static void
+session_process(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	for (;;) {
+		if (s->state == ST_CLOSING || s->state == ST_COMMIT || s->freeing)
+			break;
+		if (s->errors > s->env->cfg->main.max_errors) {
+			session_reply(s, 421, "4.7.0", "%s Error: too many errors",
+			    s->srv->hello_name);
+			log_info(s->id, "event=too-many-errors errors=%u", s->errors);
+			session_close(s);
+			break;
+		}
+		if (s->draining && (s->state == ST_GREETED || s->state == ST_READY)) {
+			session_reply(s, 421, "4.3.2", "%s Service shutting down",
+			    s->srv->hello_name);
+			session_close(s);
+			break;
+		}
+		if (evbuffer_get_length(session_out(s)) > SESSION_OUT_HIGH) {
+			/* Back-pressure: resume from the write callback. */
+			bufferevent_disable(s->bev, EV_READ);
+			s->read_paused = true;
+			break;
+		}
+		int progressed;
+		if (s->state == ST_DATA)
+			progressed = read_data(s, in);
+		else if (s->state == ST_BDAT && s->tx.bdat_in_chunk)
+			progressed = read_bdat(s, in);
+		else
+			progressed = read_command(s, in);
+		if (!progressed)
+			break;
+	}
+	if (s->input_eof && s->state != ST_CLOSING && !s->freeing && s->state != ST_COMMIT) {
+		/* The client half-closed and everything it sent has been
+		 * answered: flush the replies, then go. */
+		if (s->state == ST_DATA || s->state == ST_BDAT)
+			log_info(s->id, "event=lost-connection state=%s", state_names[s->state]);
+		session_close(s);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* life cycle                                                             */
+
+static void
+session_free(struct session *s)
+{
+	log_info(s->id, "event=disconnect client=%s messages=%llu duration=%lds", s->client_text,
+	    s->messages, (long)(time(NULL) - s->started));
+	tx_clear(s);
+	bufferevent_free(s->bev);
+	event_free(s->line_ev);
+	event_free(s->free_ev);
+	free(s->helo);
+	session_closed_fn closed = s->closed;
+	void *arg = s->closed_arg;
+	free(s);
+	closed(arg);
+}
+
+static void
+free_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct session *s = arg;
+	if (s->commit_pending)
+		return; /* commit_done() comes back here */
+	session_free(s);
+}
+
+/* Schedules the free; in-flight commits finish first. */
+static void
+session_schedule_free(struct session *s)
+{
+	s->freeing = true;
+	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	event_active(s->free_ev, EV_TIMEOUT, 0);
+}
+
+/* Queues nothing more; frees once the queued replies are written. */
+static void
+session_close(struct session *s)
+{
+	if (s->state == ST_CLOSING || s->freeing)
+		return;
+	tx_clear(s); /* a message being committed belongs to the spool already */
+	session_set_state(s, ST_CLOSING);
+	bufferevent_disable(s->bev, EV_READ);
+	event_del(s->line_ev);
+	if (evbuffer_get_length(session_out(s)) == 0)
+		session_schedule_free(s);
+	/* else write_cb frees when the output has drained */
+}
+
+static void
+read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	session_process(arg);
+}
+
+static void
+write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	(void)bev;
+	if (s->state == ST_CLOSING) {
+		session_schedule_free(s);
+		return;
+	}
+	if (s->read_paused) {
+		s->read_paused = false;
+		bufferevent_enable(s->bev, EV_READ);
+		session_process(s);
+	}
+}
+
+static void
+event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT) {
+		if ((what & BEV_EVENT_READING) && s->state != ST_CLOSING) {
+			log_info(s->id, "event=timeout state=%s", state_names[s->state]);
+			if (s->state == ST_COMMIT) {
+				/* Waiting for our own disk, not the client. */
+				bufferevent_enable(s->bev, EV_READ);
+				return;
+			}
+			session_reply(s, 421, "4.4.2", "%s Error: timeout exceeded",
+			    s->srv->hello_name);
+			bufferevent_enable(s->bev, EV_WRITE);
+			session_close(s);
+			return;
+		}
+		/* The client does not read what we write. */
+		session_schedule_free(s);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		/* Reset or write failure: nobody is left to answer. */
+		log_debug(s->id, "event=socket-error errno=%d", EVUTIL_SOCKET_ERROR());
+		s->input_eof = true;
+		if (s->state == ST_DATA || s->state == ST_BDAT)
+			log_info(s->id, "event=lost-connection state=%s", state_names[s->state]);
+		session_schedule_free(s);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {
+		s->input_eof = true;
+		if (s->state == ST_CLOSING) {
+			if (evbuffer_get_length(session_out(s)) == 0)
+				session_schedule_free(s);
+			return;
+		}
+		/* Answer what is still buffered (a client may send QUIT and
+		 * half-close); session_process closes when it runs dry. */
+		session_process(s);
+	}
+}
+
+static void
+line_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct session *s = arg;
+	if (s->state == ST_CLOSING || s->freeing)
+		return;
+	log_info(s->id, "event=timeout reason=line-deadline state=%s", state_names[s->state]);
+	session_reply(s, 421, "4.4.2", "%s Error: timeout exceeded", s->srv->hello_name);
+	session_close(s);
+}
+
+struct session *
+session_new(struct event_base *base, int fd, const struct sockaddr *peer,
+    const struct session_env *env, session_closed_fn closed, void *arg)
+{
+	struct session *s = xcalloc(1, sizeof(*s));
+	id_new(s->id);
+	s->base = base;
+	s->env = env;
+	s->srv = env->server;
+	s->closed = closed;
+	s->closed_arg = arg;
+	s->started = time(NULL);
+	s->state = ST_GREETED;
+
+	s->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL)
+		log_fatal("event=fatal msg=\"bufferevent_socket_new failed\"");
+	s->line_ev = evtimer_new(base, line_timeout_cb, s);
+	s->free_ev = event_new(base, -1, 0, free_cb, s);
+	if (s->line_ev == NULL || s->free_ev == NULL)
+		log_fatal("event=fatal msg=\"event_new failed\"");
+
+	if (netaddr_from_sockaddr(peer, &s->hs.client) == 0)
+		netaddr_format(&s->hs.client, s->client_text, sizeof(s->client_text));
+	else
+		snprintf(s->client_text, sizeof(s->client_text), "unknown");
+	s->hs.id = s->id;
+	s->hs.cfg = env->cfg;
+	s->hs.server = env->server;
+	s->hs.client_text = s->client_text;
+	s->hs.relaying_allowed = netlist_match(&env->server->authorized, &s->hs.client);
+
+	bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
+	struct timeval tv = { .tv_sec = s->srv->idle_timeout, .tv_usec = 0 };
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	size_t high = s->srv->max_line_length + 2;
+	if (high < SESSION_IN_HIGH)
+		high = SESSION_IN_HIGH;
+	bufferevent_setwatermark(s->bev, EV_READ, 0, high);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+
+	log_info(s->id, "event=connect client=%s server=%s relay=%s", s->client_text,
+	    s->srv->name, s->hs.relaying_allowed ? "yes" : "no");
+
+	struct hook_result r = chain_run(env->chain, CHAIN_CONNECT, &s->hs, NULL);
+	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
+		session_reply(s, r.code, r.ecode, "%s", r.text);
+		session_close(s);
+		return s;
+	}
+	if (s->srv->greeting != NULL)
+		session_reply(s, 220, NULL, "%s", s->srv->greeting);
+	else
+		session_reply(s, 220, NULL, "%s ESMTP mailetd ready", s->srv->hello_name);
+	return s;
+}
+
+void
+session_shutdown(struct session *s, bool force)
+{
+	if (s->state == ST_CLOSING || s->freeing)
+		return;
+	if (!force) {
+		s->draining = true;
+		if (s->state == ST_GREETED || s->state == ST_READY)
+			session_process(s);
+		return;
+	}
+	if (s->state == ST_COMMIT) {
+		/* The commit completes; the client gets 421 instead of 250. */
+		session_reply(s, 421, "4.3.2", "%s Service shutting down", s->srv->hello_name);
+		session_close(s);
+		return;
+	}
+	log_info(s->id, "event=shutdown-abort state=%s", state_names[s->state]);
+	session_reply(s, 421, "4.3.2", "%s Service shutting down", s->srv->hello_name);
+	session_close(s);
+}

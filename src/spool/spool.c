@@ -1,0 +1,1117 @@
+/*
+ * spool.c - the durable mail queue (see spool.h).
+ *
+ * A message is written to tmp/<id> by the I/O thread that receives it
+ * (buffered, full buffers go to the page cache with write(2), never an
+ * fsync there). spool_msg_commit() appends the envelope and the footer to
+ * the buffer and queues the message for the committer threads. A
+ * committer takes every pending message at once (a batch) and, for each,
+ * writes what is left, fdatasyncs and closes it; then renames each into
+ * queue/<name>/; then fsyncs each queue directory the batch touched once;
+ * and only then posts the callbacks (group commit). Several committers
+ * run batches side by side, so their fsyncs share the file system's
+ * journal commits.
+ *
+ * The file format itself (envelope, escaping, footer) is spool_format.c.
+ */
+#include "spool.h"
+
+#include "spool_format.h"
+
+#include "../core/id.h"
+#include "../core/log.h"
+#include "../core/xcall.h"
+#include "../core/xmalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SPOOL_BUF_SIZE      (64 * 1024)
+#define SPOOL_NEW_TRIES     16
+#define SPOOL_CORRUPT_TRIES 1000
+
+/* A queue directory this process knows to exist. */
+struct spool_queue {
+	char name[SPOOL_QUEUE_NAME_MAX + 1];
+	bool durable; /* its entry in queue/ has been fsync'd */
+};
+
+struct spool {
+	char *dir;
+	bool do_fsync;
+	int dir_fd; /* the spool directory, flock'ed while open */
+	int tmp_fd; /* tmp/, queue/, corrupt/ opened O_DIRECTORY */
+	int queue_fd;
+	int corrupt_fd;
+
+	pthread_mutex_t lock;          /* guards everything below */
+	pthread_cond_t cond;           /* signalled when work arrives or on close */
+	struct spool_msg *head, *tail; /* pending commits, oldest first */
+	bool stopping;
+	struct spool_queue *queues;
+	size_t nqueues;
+
+	pthread_t *threads; /* written by open and close only */
+	unsigned nthreads;
+};
+
+struct spool_msg {
+	struct spool *sp;
+	struct spool_msg *next; /* in the pending list or a batch */
+	int fd;
+	int err; /* sticky errno, 0 while all is well */
+	char id[ID_LEN + 1];
+	char queue[SPOOL_QUEUE_NAME_MAX + 1];
+	unsigned char *buf; /* SPOOL_BUF_SIZE bytes, NULL once flushed */
+	size_t fill;
+	uint64_t size; /* message bytes accepted so far */
+	struct event_base *base;
+	spool_commit_cb cb;
+	void *arg;
+};
+
+/* --- small file-system helpers -------------------------------------------- */
+
+/* write(2)s all of p[0..n), retrying on EINTR and short writes. 0 or -1. */
+static int
+spool_write_all(int fd, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* fsyncs the directory name relative to dirfd. 0 or -1 with errno. */
+static int
+spool_fsync_dirat(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+static int
+spool_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+spool_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/*
+ * Lists the names in the directory dirfd (not "." and ".."), sorted. The
+ * caller frees them with spool_names_free(). dirfd stays open and owned
+ * by the caller. 0, or -1 with errno.
+ */
+static int
+spool_readdir(int dirfd, char ***names_out, size_t *n_out)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	DIR *d = fdopendir(fd);
+	if (d == NULL) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	for (;;) {
+		errno = 0;
+		struct dirent *de = readdir(d);
+		if (de == NULL) {
+			if (errno != 0) {
+				int saved = errno;
+				closedir(d);
+				spool_names_free(names, n);
+				errno = saved;
+				return -1;
+			}
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), spool_cmp_str);
+	*names_out = names;
+	*n_out = n;
+	return 0;
+}
+
+/*
+ * mkdir -p with mode 0700. Each directory created has its parent fsync'd
+ * (when do_fsync) so that the new entry survives a crash. 0 or -1.
+ */
+static int
+spool_mkdirs(const char *path, bool do_fsync)
+{
+	char *p = xstrdup(path);
+	size_t len = strlen(p);
+	int rc = 0;
+
+	/* Drop trailing slashes so that the last component is handled once. */
+	while (len > 1 && p[len - 1] == '/')
+		p[--len] = '\0';
+	for (size_t i = 1; i <= len && rc == 0; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		char saved = p[i];
+		p[i] = '\0';
+		if (mkdir(p, 0700) == 0) {
+			if (do_fsync) {
+				char *slash = strrchr(p, '/');
+				const char *parent = ".";
+				if (slash == p)
+					parent = "/";
+				else if (slash != NULL) {
+					*slash = '\0';
+					parent = p;
+				}
+				rc = spool_fsync_dirat(AT_FDCWD, parent);
+				if (slash != NULL && slash != p)
+					*slash = '/';
+			}
+		} else if (errno != EEXIST) {
+			rc = -1;
+		}
+		p[i] = saved;
+	}
+	int saved_errno = errno;
+	free(p);
+	errno = saved_errno;
+	return rc;
+}
+
+/* --- writing a message ---------------------------------------------------- */
+
+/* Writes the buffered bytes to the file. 0, or -1 with m->err set. */
+static int
+spool_msg_flush(struct spool_msg *m)
+{
+	if (m->err != 0)
+		return -1;
+	if (m->fill == 0)
+		return 0;
+	if (spool_write_all(m->fd, m->buf, m->fill) < 0) {
+		m->err = errno;
+		return -1;
+	}
+	m->fill = 0;
+	return 0;
+}
+
+/*
+ * Appends p[0..n) to the file through the buffer: full buffers are
+ * written at once, and a chunk of at least a buffer's size that finds the
+ * buffer empty skips it. 0, or -1 with m->err set (sticky).
+ */
+static int
+spool_msg_put(struct spool_msg *m, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+
+	if (m->err != 0)
+		return -1;
+	while (n > 0) {
+		if (m->fill == 0 && n >= SPOOL_BUF_SIZE) {
+			if (spool_write_all(m->fd, c, n) < 0) {
+				m->err = errno;
+				return -1;
+			}
+			return 0;
+		}
+		size_t k = SPOOL_BUF_SIZE - m->fill;
+		if (k > n)
+			k = n;
+		memcpy(m->buf + m->fill, c, k);
+		m->fill += k;
+		c += k;
+		n -= k;
+		if (m->fill == SPOOL_BUF_SIZE && spool_msg_flush(m) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* spool_format_write's output: the message file, through its buffer. */
+static int
+spool_msg_put_cb(void *ctx, const void *p, size_t n)
+{
+	return spool_msg_put(ctx, p, n);
+}
+
+/* --- opening: tmp/ clean-up and the corrupt-file scan --------------------- */
+
+/*
+ * Deletes every file in tmp/ (transfers a crash or kill interrupted;
+ * none of them was acknowledged). *changed tells whether anything went.
+ * 0, or -1 with a reason in err.
+ */
+static int
+spool_clean_tmp(struct spool *sp, bool *changed, char *err, size_t errlen)
+{
+	char **names;
+	size_t n;
+
+	if (spool_readdir(sp->tmp_fd, &names, &n) < 0) {
+		snprintf(err, errlen, "%s/tmp: %s", sp->dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char q[128];
+		struct stat st;
+		const char *id = spool_format_id_ok(names[i]) ? names[i] : NULL;
+		log_quote(q, sizeof(q), names[i], strlen(names[i]));
+		long long size = -1;
+		if (fstatat(sp->tmp_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
+			size = (long long)st.st_size;
+		if (unlinkat(sp->tmp_fd, names[i], 0) < 0) {
+			log_warn(
+			    id, "event=spool-tmp-keep file=%s error=\"%s\"", q, strerror(errno));
+			continue;
+		}
+		*changed = true;
+		log_info(id,
+		    "event=spool-tmp-removed file=%s size=%lld "
+		    "reason=interrupted-transfer",
+		    q, size);
+	}
+	spool_names_free(names, n);
+	return 0;
+}
+
+/*
+ * Moves name from the queue directory qfd (queue qname) into corrupt/ as
+ * "<qname>.<name>[.N]", never replacing a file already there. 0 or -1.
+ */
+static int
+spool_move_corrupt(
+    struct spool *sp, int qfd, const char *qname, const char *name, char *dst, size_t dstlen)
+{
+	for (unsigned k = 0; k < SPOOL_CORRUPT_TRIES; k++) {
+		/* %.150s keeps the new name under NAME_MAX. */
+		if (k == 0)
+			snprintf(dst, dstlen, "%s.%.150s", qname, name);
+		else
+			snprintf(dst, dstlen, "%s.%.150s.%u", qname, name, k);
+		if (renameat2(qfd, name, sp->corrupt_fd, dst, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno == EEXIST)
+			continue;
+		if (errno != EINVAL && errno != ENOSYS)
+			return -1;
+		/* No RENAME_NOREPLACE on this file system: check, then rename. */
+		struct stat st;
+		if (fstatat(sp->corrupt_fd, dst, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			continue;
+		return renameat(qfd, name, sp->corrupt_fd, dst);
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+/* Remembers queue name as existing (durable: its entry is on disk). */
+static void
+spool_queue_add_locked(struct spool *sp, const char *name, bool durable)
+{
+	for (size_t i = 0; i < sp->nqueues; i++)
+		if (strcmp(sp->queues[i].name, name) == 0) {
+			sp->queues[i].durable |= durable;
+			return;
+		}
+	sp->queues = xreallocarray(sp->queues, sp->nqueues + 1, sizeof(*sp->queues));
+	snprintf(sp->queues[sp->nqueues].name, sizeof(sp->queues[0].name), "%s", name);
+	sp->queues[sp->nqueues].durable = durable;
+	sp->nqueues++;
+}
+
+/*
+ * Checks every file of queue directory qname: a file that is not a
+ * regular file named by an id with a footer and envelope that parse is
+ * moved to corrupt/ with a warning. Files that cannot be read for another
+ * reason (EACCES, EIO) stay where they are, with a warning. 0, or -1 with
+ * a reason in err.
+ */
+static int
+spool_scan_queue(struct spool *sp, const char *qname, char *err, size_t errlen)
+{
+	char **names;
+	size_t n;
+	bool moved = false;
+	int rc = 0;
+
+	int qfd = openat(sp->queue_fd, qname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (qfd < 0 || spool_readdir(qfd, &names, &n) < 0) {
+		snprintf(err, errlen, "%s/queue/%s: %s", sp->dir, qname, strerror(errno));
+		if (qfd >= 0)
+			close(qfd);
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *name = names[i];
+		const char *why = "unreadable";
+		const char *id = spool_format_id_ok(name) ? name : NULL;
+		struct stat st;
+		char q[128];
+
+		log_quote(q, sizeof(q), name, strlen(name));
+		if (fstatat(qfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				log_warn(id,
+				    "event=spool-scan-skip queue=%s file=%s "
+				    "error=\"%s\"",
+				    qname, q, strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			log_warn(id,
+			    "event=spool-scan-skip queue=%s file=%s "
+			    "reason=\"directory in a queue\"",
+			    qname, q);
+			continue;
+		}
+		if (id == NULL) {
+			why = "name is not a message id";
+		} else if (!S_ISREG(st.st_mode)) {
+			why = "not a regular file";
+		} else {
+			struct spool_entry e;
+			int fd = openat(qfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 || spool_format_read_entry(fd, &e, &why) < 0) {
+				int saved = errno;
+				if (fd >= 0)
+					close(fd);
+				if (saved != EINVAL) {
+					log_warn(id,
+					    "event=spool-scan-skip queue=%s "
+					    "file=%s error=\"%s\"",
+					    qname, q, strerror(saved));
+					continue;
+				}
+			} else {
+				close(fd);
+				spool_entry_clear(&e);
+				continue;
+			}
+		}
+		char dst[256];
+		if (spool_move_corrupt(sp, qfd, qname, name, dst, sizeof(dst)) < 0) {
+			snprintf(err, errlen,
+			    "cannot move corrupt %s/queue/%s/%s to "
+			    "corrupt/: %s",
+			    sp->dir, qname, name, strerror(errno));
+			rc = -1;
+			break;
+		}
+		moved = true;
+		char qd[300], shown[300];
+		snprintf(shown, sizeof(shown), "corrupt/%s", dst);
+		log_warn(id,
+		    "event=spool-corrupt queue=%s file=%s reason=\"%s\" "
+		    "moved-to=%s",
+		    qname, q, why, log_quote(qd, sizeof(qd), shown, strlen(shown)));
+	}
+	if (rc == 0 && moved && sp->do_fsync) {
+		if (fsync(qfd) < 0 || fsync(sp->corrupt_fd) < 0) {
+			snprintf(
+			    err, errlen, "fsync %s/queue/%s: %s", sp->dir, qname, strerror(errno));
+			rc = -1;
+		}
+	}
+	spool_names_free(names, n);
+	close(qfd);
+	return rc;
+}
+
+/* Scans every queue directory (see spool_scan_queue). 0 or -1 with err. */
+static int
+spool_scan_queues(struct spool *sp, char *err, size_t errlen)
+{
+	char **names;
+	size_t n;
+	int rc = 0;
+
+	if (spool_readdir(sp->queue_fd, &names, &n) < 0) {
+		snprintf(err, errlen, "%s/queue: %s", sp->dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct stat st;
+		char q[128];
+		if (fstatat(sp->queue_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode) || !spool_format_queue_ok(names[i])) {
+			log_warn(NULL,
+			    "event=spool-scan-skip file=%s reason=\"not a "
+			    "queue directory\"",
+			    log_quote(q, sizeof(q), names[i], strlen(names[i])));
+			continue;
+		}
+		rc = spool_scan_queue(sp, names[i], err, errlen);
+		/* Still single-threaded: no lock needed yet. */
+		if (rc == 0)
+			spool_queue_add_locked(sp, names[i], true);
+	}
+	spool_names_free(names, n);
+	return rc;
+}
+
+/* Creates (if needed) and opens the subdirectory sub of dfd. -1 on error. */
+static int
+spool_subdir(int dfd, const char *sub, bool *created)
+{
+	if (mkdirat(dfd, sub, 0700) == 0)
+		*created = true;
+	else if (errno != EEXIST)
+		return -1;
+	return openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+static void *spool_committer(void *arg);
+
+/*
+ * Closes the directories (releasing the lock) and frees sp: the end of
+ * spool_close, and the way out of a spool_open that failed. No committer
+ * may be running.
+ */
+static void
+spool_destroy(struct spool *sp)
+{
+	if (sp->dir_fd >= 0)
+		close(sp->dir_fd); /* releases the lock */
+	if (sp->tmp_fd >= 0)
+		close(sp->tmp_fd);
+	if (sp->queue_fd >= 0)
+		close(sp->queue_fd);
+	if (sp->corrupt_fd >= 0)
+		close(sp->corrupt_fd);
+	free(sp->queues);
+	free(sp->threads);
+	free(sp->dir);
+	free(sp);
+}
+
+/*
+ * See spool.h. Order matters: lock, create, clean tmp/, scan the queues,
+ * fsync what changed, and only then start the committers, so that nothing
+ * runs on a spool that is not in order.
+ */
+struct spool *
+spool_open(const char *dir, bool do_fsync, unsigned commit_threads, char *err, size_t errlen)
+{
+	struct spool *sp = xcalloc(1, sizeof(*sp));
+	bool root_changed = false, tmp_changed = false;
+	int dfd;
+
+	sp->dir = xstrdup(dir);
+	sp->do_fsync = do_fsync;
+	sp->dir_fd = sp->tmp_fd = sp->queue_fd = sp->corrupt_fd = -1;
+
+	if (spool_mkdirs(dir, do_fsync) < 0 ||
+	    (dfd = sp->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		spool_destroy(sp);
+		return NULL;
+	}
+	/*
+	 * One process per spool: a second daemon would delete the first
+	 * one's transfers in tmp/ as "interrupted". mailetctl reads without
+	 * opening, so it is not kept out.
+	 */
+	if (flock(dfd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			snprintf(err, errlen, "%s: spool in use by another process", dir);
+		else
+			snprintf(err, errlen, "%s: lock: %s", dir, strerror(errno));
+		spool_destroy(sp);
+		return NULL;
+	}
+	sp->tmp_fd = spool_subdir(dfd, "tmp", &root_changed);
+	if (sp->tmp_fd >= 0)
+		sp->queue_fd = spool_subdir(dfd, "queue", &root_changed);
+	if (sp->queue_fd >= 0)
+		sp->corrupt_fd = spool_subdir(dfd, "corrupt", &root_changed);
+	if (sp->corrupt_fd < 0 || (root_changed && do_fsync && fsync(dfd) < 0)) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		spool_destroy(sp);
+		return NULL;
+	}
+
+	if (spool_clean_tmp(sp, &tmp_changed, err, errlen) < 0 ||
+	    spool_scan_queues(sp, err, errlen) < 0) {
+		spool_destroy(sp);
+		return NULL;
+	}
+	/*
+	 * queue/ is fsync'd once here even when unchanged: from now on the
+	 * queue directories found above count as durable.
+	 */
+	if (do_fsync && ((tmp_changed && fsync(sp->tmp_fd) < 0) || fsync(sp->queue_fd) < 0)) {
+		snprintf(err, errlen, "fsync %s: %s", dir, strerror(errno));
+		spool_destroy(sp);
+		return NULL;
+	}
+
+	pthread_mutex_init(&sp->lock, NULL);
+	pthread_cond_init(&sp->cond, NULL);
+	if (commit_threads == 0)
+		commit_threads = 1;
+	sp->threads = xcalloc(commit_threads, sizeof(*sp->threads));
+	for (unsigned i = 0; i < commit_threads; i++) {
+		int e = pthread_create(&sp->threads[i], NULL, spool_committer, sp);
+		if (e != 0) {
+			snprintf(err, errlen, "cannot start committer thread: %s", strerror(e));
+			pthread_mutex_lock(&sp->lock);
+			sp->stopping = true;
+			pthread_cond_broadcast(&sp->cond);
+			pthread_mutex_unlock(&sp->lock);
+			for (unsigned j = 0; j < sp->nthreads; j++)
+				pthread_join(sp->threads[j], NULL);
+			pthread_cond_destroy(&sp->cond);
+			pthread_mutex_destroy(&sp->lock);
+			spool_destroy(sp);
+			return NULL;
+		}
+		sp->nthreads++;
+	}
+	char qdir[512];
+	log_info(NULL, "event=spool-open dir=%s fsync=%s commit-threads=%u",
+	    log_quote(qdir, sizeof(qdir), dir, strlen(dir)), do_fsync ? "yes" : "no",
+	    commit_threads);
+	return sp;
+}
+
+/* See spool.h: the committers drain the pending list before they leave. */
+void
+spool_close(struct spool *sp)
+{
+	if (sp == NULL)
+		return;
+	pthread_mutex_lock(&sp->lock);
+	sp->stopping = true;
+	pthread_cond_broadcast(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+	/* Committers leave only once the pending list is empty. */
+	for (unsigned i = 0; i < sp->nthreads; i++)
+		pthread_join(sp->threads[i], NULL);
+	pthread_cond_destroy(&sp->cond);
+	pthread_mutex_destroy(&sp->lock);
+	spool_destroy(sp);
+}
+
+/* --- messages ------------------------------------------------------------- */
+
+/*
+ * See spool.h. Runs on an I/O thread: creates the file and, for a queue
+ * not seen before, its directory, but never fsyncs.
+ */
+struct spool_msg *
+spool_msg_new(struct spool *sp, const char *queue, char id_out[ID_LEN + 1])
+{
+	bool known = false;
+
+	if (!spool_format_queue_ok(queue)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pthread_mutex_lock(&sp->lock);
+	bool stopping = sp->stopping;
+	for (size_t i = 0; i < sp->nqueues && !known; i++)
+		known = strcmp(sp->queues[i].name, queue) == 0;
+	pthread_mutex_unlock(&sp->lock);
+	if (stopping) {
+		errno = ESHUTDOWN;
+		return NULL;
+	}
+	if (!known) {
+		/*
+		 * Only mkdir here: this is an I/O thread. The committer that
+		 * first commits into the new queue fsyncs queue/ before it
+		 * reports success (spool_commit_batch).
+		 */
+		if (mkdirat(sp->queue_fd, queue, 0700) < 0 && errno != EEXIST)
+			return NULL;
+		pthread_mutex_lock(&sp->lock);
+		spool_queue_add_locked(sp, queue, false);
+		pthread_mutex_unlock(&sp->lock);
+	}
+
+	struct spool_msg *m = xcalloc(1, sizeof(*m));
+	m->sp = sp;
+	snprintf(m->queue, sizeof(m->queue), "%s", queue);
+	m->fd = -1;
+	for (int t = 0; t < SPOOL_NEW_TRIES && m->fd < 0; t++) {
+		id_new(m->id);
+		m->fd = openat(sp->tmp_fd, m->id, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (m->fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (m->fd < 0) {
+		int saved = errno;
+		free(m);
+		errno = saved;
+		return NULL;
+	}
+	m->buf = xmalloc(SPOOL_BUF_SIZE);
+	if (id_out != NULL)
+		memcpy(id_out, m->id, ID_LEN + 1);
+	return m;
+}
+
+const char *
+spool_msg_id(const struct spool_msg *m)
+{
+	return m->id;
+}
+
+int
+spool_msg_write(struct spool_msg *m, const void *data, size_t len)
+{
+	if (spool_msg_put(m, data, len) < 0) {
+		errno = m->err;
+		return -1;
+	}
+	m->size += len;
+	return 0;
+}
+
+uint64_t
+spool_msg_size(const struct spool_msg *m)
+{
+	return m->size;
+}
+
+/* Frees m; its file is already closed and dealt with. */
+static void
+spool_msg_free(struct spool_msg *m)
+{
+	free(m->buf);
+	free(m);
+}
+
+void
+spool_msg_abort(struct spool_msg *m)
+{
+	if (m == NULL)
+		return;
+	if (m->fd >= 0)
+		close(m->fd);
+	if (unlinkat(m->sp->tmp_fd, m->id, 0) < 0 && errno != ENOENT)
+		log_warn(m->id, "event=spool-abort error=\"%s\"", strerror(errno));
+	spool_msg_free(m);
+}
+
+/* Runs on the committing session's loop thread: reports and frees m. */
+static void
+spool_msg_done(void *arg)
+{
+	struct spool_msg *m = arg;
+	m->cb(m->arg, m->err, m->id);
+	spool_msg_free(m);
+}
+
+/*
+ * See spool.h. Runs on an I/O thread: appends envelope and footer (page
+ * cache only) and hands m to a committer. Even a message whose writes
+ * failed goes through the committers, so that the callback always comes
+ * the same way: later, on base's thread.
+ */
+void
+spool_msg_commit(struct spool_msg *m, const struct spool_envelope *env, struct event_base *base,
+    spool_commit_cb cb, void *arg)
+{
+	struct spool *sp = m->sp;
+
+	m->base = base;
+	m->cb = cb;
+	m->arg = arg;
+	/* Page cache only; a failure is sticky and reported by the committer. */
+	if (spool_format_write(env, m->size, spool_msg_put_cb, m) < 0 && m->err == 0)
+		m->err = errno != 0 ? errno : EIO;
+
+	pthread_mutex_lock(&sp->lock);
+	if (sp->stopping) {
+		pthread_mutex_unlock(&sp->lock);
+		close(m->fd);
+		m->fd = -1;
+		unlinkat(sp->tmp_fd, m->id, 0);
+		m->err = ECANCELED;
+		xcall(base, spool_msg_done, m);
+		return;
+	}
+	m->next = NULL;
+	if (sp->tail != NULL)
+		sp->tail->next = m;
+	else
+		sp->head = m;
+	sp->tail = m;
+	pthread_cond_signal(&sp->cond);
+	pthread_mutex_unlock(&sp->lock);
+}
+
+/* --- the committers ------------------------------------------------------- */
+
+/* A queue directory touched by a batch. */
+struct spool_batch_dir {
+	const char *name;
+	bool durable; /* its entry in queue/ was already on disk */
+	int err;
+};
+
+/*
+ * Commits one batch (see the top of this file) and posts every
+ * callback. A failure affects only the messages it concerns: their file
+ * is removed and their callback gets the errno.
+ */
+static void
+spool_commit_batch(struct spool *sp, struct spool_msg *batch)
+{
+	size_t n = 0, ndirs = 0;
+	char dst[SPOOL_QUEUE_NAME_MAX + 1 + ID_LEN + 1];
+
+	/* 1: the rest of each file to disk. */
+	for (struct spool_msg *m = batch; m != NULL; m = m->next) {
+		n++;
+		if (spool_msg_flush(m) == 0 && sp->do_fsync && fdatasync(m->fd) < 0)
+			m->err = errno;
+		if (close(m->fd) < 0 && m->err == 0)
+			m->err = errno;
+		m->fd = -1;
+		free(m->buf);
+		m->buf = NULL;
+		if (m->err != 0)
+			unlinkat(sp->tmp_fd, m->id, 0);
+	}
+
+	/* 2: into the queues. */
+	struct spool_batch_dir *dirs = xcalloc(n, sizeof(*dirs));
+	for (struct spool_msg *m = batch; m != NULL; m = m->next) {
+		if (m->err != 0)
+			continue;
+		snprintf(dst, sizeof(dst), "%s/%s", m->queue, m->id);
+		if (renameat(sp->tmp_fd, m->id, sp->queue_fd, dst) < 0) {
+			m->err = errno;
+			unlinkat(sp->tmp_fd, m->id, 0);
+			continue;
+		}
+		size_t d;
+		for (d = 0; d < ndirs; d++)
+			if (strcmp(dirs[d].name, m->queue) == 0)
+				break;
+		if (d == ndirs)
+			dirs[ndirs++].name = m->queue;
+	}
+
+	/* 3: each directory once; queue/ too if a queue is new. */
+	if (sp->do_fsync && ndirs > 0) {
+		bool need_parent = false;
+		int perr = 0;
+		pthread_mutex_lock(&sp->lock);
+		for (size_t d = 0; d < ndirs; d++) {
+			for (size_t q = 0; q < sp->nqueues; q++)
+				if (strcmp(sp->queues[q].name, dirs[d].name) == 0)
+					dirs[d].durable = sp->queues[q].durable;
+			need_parent |= !dirs[d].durable;
+		}
+		pthread_mutex_unlock(&sp->lock);
+		if (need_parent && fsync(sp->queue_fd) < 0)
+			perr = errno;
+		for (size_t d = 0; d < ndirs; d++) {
+			if (spool_fsync_dirat(sp->queue_fd, dirs[d].name) < 0)
+				dirs[d].err = errno;
+			else if (!dirs[d].durable)
+				dirs[d].err = perr;
+		}
+		if (need_parent && perr == 0) {
+			pthread_mutex_lock(&sp->lock);
+			for (size_t d = 0; d < ndirs; d++)
+				if (!dirs[d].durable)
+					spool_queue_add_locked(sp, dirs[d].name, true);
+			pthread_mutex_unlock(&sp->lock);
+		}
+		for (struct spool_msg *m = batch; m != NULL; m = m->next) {
+			if (m->err != 0)
+				continue;
+			for (size_t d = 0; d < ndirs; d++) {
+				if (dirs[d].err == 0 || strcmp(dirs[d].name, m->queue) != 0)
+					continue;
+				/* Not durable, so not acknowledged: remove it, or it
+				 * would be delivered while the client sends it again. */
+				m->err = dirs[d].err;
+				snprintf(dst, sizeof(dst), "%s/%s", m->queue, m->id);
+				unlinkat(sp->queue_fd, dst, 0);
+			}
+		}
+	}
+	free(dirs);
+
+	/* 4: tell the sessions. */
+	for (struct spool_msg *m = batch, *next; m != NULL; m = next) {
+		next = m->next;
+		if (m->err != 0)
+			log_error(m->id, "event=spool-commit-failed queue=%s error=\"%s\"",
+			    m->queue, strerror(m->err));
+		else
+			log_debug(m->id, "event=spool-commit queue=%s size=%" PRIu64 " batch=%zu",
+			    m->queue, m->size, n);
+		xcall(m->base, spool_msg_done, m);
+	}
+}
+
+/* A committer thread: takes every pending message at once, until close. */
+static void *
+spool_committer(void *arg)
+{
+	struct spool *sp = arg;
+
+	pthread_mutex_lock(&sp->lock);
+	for (;;) {
+		while (sp->head == NULL && !sp->stopping)
+			pthread_cond_wait(&sp->cond, &sp->lock);
+		if (sp->head == NULL)
+			break;
+		struct spool_msg *batch = sp->head;
+		sp->head = sp->tail = NULL;
+		pthread_mutex_unlock(&sp->lock);
+		spool_commit_batch(sp, batch);
+		pthread_mutex_lock(&sp->lock);
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return NULL;
+}
+
+/* --- reading the spool without opening it (mailetctl) --------------------- */
+
+struct spool_item {
+	char id[ID_LEN + 1];
+	char queue[SPOOL_QUEUE_NAME_MAX + 1];
+};
+
+static int
+spool_item_cmp(const void *a, const void *b)
+{
+	const struct spool_item *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+	return c != 0 ? c : strcmp(x->queue, y->queue);
+}
+
+/*
+ * Appends the messages of queue directory qname under qfd to *items.
+ * A queue that does not exist (or vanished) is empty. 0 or -1 with errno.
+ */
+static int
+spool_collect(int qfd, const char *qname, struct spool_item **items, size_t *n, size_t *cap)
+{
+	char **names;
+	size_t nn;
+
+	int dfd = openat(qfd, qname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT || errno == ENOTDIR || errno == ELOOP ? 0 : -1;
+	int rc = spool_readdir(dfd, &names, &nn);
+	int saved = errno;
+	close(dfd);
+	if (rc < 0) {
+		errno = saved;
+		return -1;
+	}
+	for (size_t i = 0; i < nn; i++) {
+		if (!spool_format_id_ok(names[i]))
+			continue;
+		if (*n == *cap) {
+			*cap = *cap ? *cap * 2 : 64;
+			*items = xreallocarray(*items, *cap, sizeof(**items));
+		}
+		memcpy((*items)[*n].id, names[i], ID_LEN + 1);
+		snprintf((*items)[*n].queue, sizeof((*items)[*n].queue), "%s", qname);
+		(*n)++;
+	}
+	spool_names_free(names, nn);
+	return 0;
+}
+
+/* Opens <dir>/queue. -1 with errno. */
+static int
+spool_open_queue_dir(const char *dir)
+{
+	char *path = xasprintf("%s/queue", dir);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int saved = errno;
+	free(path);
+	errno = saved;
+	return fd;
+}
+
+/*
+ * See spool.h. Names are collected and sorted first, then each file is
+ * read; a file that went away meanwhile (delivered) is skipped silently,
+ * one that does not parse with a warning.
+ */
+long
+spool_list(const char *dir, const char *queue, void (*fn)(void *arg, const struct spool_entry *e),
+    void *arg)
+{
+	struct spool_item *items = NULL;
+	size_t n = 0, cap = 0;
+	long count = 0;
+	int saved = 0;
+
+	if (queue != NULL && !spool_format_queue_ok(queue)) {
+		errno = EINVAL;
+		return -1;
+	}
+	int qfd = spool_open_queue_dir(dir);
+	if (qfd < 0)
+		return -1;
+	if (queue != NULL) {
+		if (spool_collect(qfd, queue, &items, &n, &cap) < 0)
+			saved = errno;
+	} else {
+		char **names;
+		size_t nq;
+		if (spool_readdir(qfd, &names, &nq) < 0) {
+			saved = errno;
+		} else {
+			for (size_t i = 0; i < nq && saved == 0; i++)
+				if (spool_format_queue_ok(names[i]) &&
+				    spool_collect(qfd, names[i], &items, &n, &cap) < 0)
+					saved = errno;
+			spool_names_free(names, nq);
+		}
+	}
+	if (n > 1)
+		qsort(items, n, sizeof(*items), spool_item_cmp);
+
+	for (size_t i = 0; i < n && saved == 0; i++) {
+		char path[SPOOL_QUEUE_NAME_MAX + 1 + ID_LEN + 1];
+		struct spool_entry e;
+		const char *why;
+		snprintf(path, sizeof(path), "%s/%s", items[i].queue, items[i].id);
+		int fd = openat(qfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno != ENOENT) /* ENOENT: delivered meanwhile */
+				saved = errno;
+			continue;
+		}
+		if (spool_format_read_entry(fd, &e, &why) < 0) {
+			if (errno == EINVAL)
+				log_warn(items[i].id,
+				    "event=spool-list-skip queue=%s "
+				    "reason=\"%s\"",
+				    items[i].queue, why);
+			else
+				saved = errno;
+			close(fd);
+			continue;
+		}
+		close(fd);
+		memcpy(e.id, items[i].id, sizeof(e.id));
+		memcpy(e.queue, items[i].queue, sizeof(e.queue));
+		fn(arg, &e);
+		spool_entry_clear(&e);
+		count++;
+	}
+	free(items);
+	close(qfd);
+	if (saved != 0) {
+		errno = saved;
+		return -1;
+	}
+	return count;
+}
+
+/* See spool.h: the bytes before the envelope, as the footer says. */
+int
+spool_cat(const char *dir, const char *id, int fd)
+{
+	char **names;
+	size_t nq;
+	int mfd = -1, saved = ENOENT;
+
+	if (!spool_format_id_ok(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	int qfd = spool_open_queue_dir(dir);
+	if (qfd < 0)
+		return -1;
+	if (spool_readdir(qfd, &names, &nq) < 0) {
+		saved = errno;
+		close(qfd);
+		errno = saved;
+		return -1;
+	}
+	for (size_t i = 0; i < nq && mfd < 0; i++) {
+		char path[SPOOL_QUEUE_NAME_MAX + 1 + ID_LEN + 1];
+		if (!spool_format_queue_ok(names[i]))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", names[i], id);
+		mfd = openat(qfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (mfd < 0 && errno != ENOENT && errno != ENOTDIR) {
+			saved = errno;
+			break;
+		}
+	}
+	spool_names_free(names, nq);
+	close(qfd);
+	if (mfd < 0) {
+		errno = saved;
+		return -1;
+	}
+
+	uint64_t left;
+	const char *why;
+	int rc = spool_format_read_footer(mfd, &left, &why);
+	unsigned char *buf = rc == 0 ? xmalloc(SPOOL_BUF_SIZE) : NULL;
+	for (uint64_t off = 0; rc == 0 && left > 0;) {
+		size_t k = left < SPOOL_BUF_SIZE ? (size_t)left : SPOOL_BUF_SIZE;
+		if (spool_format_pread_all(mfd, buf, k, off) < 0 || spool_write_all(fd, buf, k) < 0)
+			rc = -1;
+		off += k;
+		left -= k;
+	}
+	saved = errno;
+	free(buf);
+	close(mfd);
+	errno = saved;
+	return rc;
+}

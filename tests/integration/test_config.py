@@ -1,0 +1,95 @@
+"""mailetd -t: James's own files load; broken files are named with file:line."""
+import glob
+import os
+import shutil
+import tempfile
+
+from lib import check, run
+import lib
+
+JAMES = os.environ.get("JAMES_CONF") or os.path.normpath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "james-conf"))
+
+
+def check_dir(files):
+    tmp = tempfile.mkdtemp(prefix="mailetd-t-")
+    try:
+        for src, name in files:
+            shutil.copy(src, os.path.join(tmp, name))
+        return run([lib.MAILETD, "-t", "-c", tmp])
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_james_corpus_passes_config_test():
+    if not os.path.isdir(JAMES):
+        raise lib.TestFailure("James corpus not found at %s (set JAMES_CONF)" % JAMES)
+    smtp = sorted(glob.glob(os.path.join(JAMES, "*", "smtpserver*.xml")))
+    doms = sorted(glob.glob(os.path.join(JAMES, "*", "domainlist.xml")))
+    check(len(smtp) >= 20 and doms, "corpus looks empty")
+    for f in smtp:
+        if "mailet-integration-testing" in f:
+            continue  # a Mustache template, not XML
+        rc, out, err = check_dir([(f, "smtpserver.xml")])
+        check(rc == 0 and "configuration OK" in out, "%s: %s %s" % (f, out, err))
+    for f in doms:
+        rc, out, err = check_dir([(f, "domainlist.xml")])
+        check(rc == 0 and "configuration OK" in out, "%s: %s %s" % (f, out, err))
+
+
+def test_later_features_are_named():
+    f = os.path.join(JAMES, "memory-app", "smtpserver.xml")
+    rc, out, err = check_dir([(f, "smtpserver.xml")])
+    check(rc == 0, err)
+    check("implicit TLS is not yet supported" in err, err)
+    check("STARTTLS is not yet supported" in err, err)
+    check("AUTH is not yet supported" in err, err)
+    check("smtpserver.xml:" in err, "warnings lack file:line: %s" % err)
+
+
+def test_shipped_conf_passes():
+    here = os.path.join(os.path.dirname(__file__), "..", "..", "conf")
+    rc, out, err = run([lib.MAILETD, "-t", "-c", here])
+    check(rc == 0 and "configuration OK" in out, out + err)
+
+
+def test_broken_config_reports_every_error_with_line():
+    tmp = tempfile.mkdtemp(prefix="mailetd-t-")
+    try:
+        with open(os.path.join(tmp, "smtpserver.xml"), "w") as f:
+            f.write('<?xml version="1.0"?>\n<smtpservers>\n<smtpserver>\n'
+                    '<bind>127.0.0.1:2525</bind>\n'
+                    '<maxmessagesize>12Q</maxmessagesize>\n'
+                    '<maxLineLength>10</maxLineLength>\n'
+                    '<heloEhloEnforcement>maybe</heloEhloEnforcement>\n'
+                    '</smtpserver>\n</smtpservers>\n')
+        rc, out, err = run([lib.MAILETD, "-t", "-c", tmp])
+        check(rc == 1, "status %d" % rc)
+        for line, elem in ((5, "maxmessagesize"), (6, "maxLineLength"),
+                           (7, "heloEhloEnforcement")):
+            want = "%s/smtpserver.xml:%d: <%s>" % (tmp, line, elem)
+            check(want in err, "missing %r in:\n%s" % (want, err))
+        rc2, out2, err2 = run([lib.MAILETD, "-c", tmp])
+        check(rc2 == 1 and "not starting" in err2, err2)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_malformed_xml_is_reported():
+    tmp = tempfile.mkdtemp(prefix="mailetd-t-")
+    try:
+        with open(os.path.join(tmp, "smtpserver.xml"), "w") as f:
+            f.write('<?xml version="1.0"?>\n<smtpservers>\n<smtpserver>\n</smtpservers>\n')
+        rc, out, err = run([lib.MAILETD, "-t", "-c", tmp])
+        check(rc == 1 and "smtpserver.xml:" in err, err)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def test_version_and_help():
+    rc, out, err = run([lib.MAILETD, "-V"])
+    check(rc == 0 and out.startswith("mailetd "), out)
+    rc, out, err = run([lib.MAILETD, "-h"])
+    check(rc == 0 and "-c CONFDIR" in out, out)
+    rc, out, err = run([lib.MAILETD, "-x"])
+    check(rc == 2, "bad option status %d" % rc)

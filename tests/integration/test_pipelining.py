@@ -1,0 +1,61 @@
+"""RFC 2920 pipelining: replies in order, batched where the client batched."""
+import socket
+import time
+
+from lib import Client, check, daemon, wait_for
+
+
+def recv_all(c, want, timeout=10):
+    c.sock.settimeout(timeout)
+    end = time.time() + timeout
+    data = b""
+    while data.count(b"\r\n") < want and time.time() < end:
+        chunk = c.sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_whole_transaction_in_one_write():
+    with daemon() as d:
+        c = Client(d.port)
+        c.expect(220)
+        c.send("EHLO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+               "RCPT TO:<b@mailetd.test>\r\nRCPT TO:<x@elsewhere.example>\r\n"
+               "RCPT TO:<c@mailetd.test>\r\nDATA\r\nSubject: p\r\n\r\nbody\r\n.\r\nQUIT\r\n")
+        c.buf = b""
+        codes = []
+        while True:
+            code, lines = c.read_reply()
+            codes.append(code)
+            if code == 221:
+                break
+        check(codes == [250, 250, 250, 550, 250, 354, 250, 221], codes)
+        ids = wait_for(d.spool_ids)
+        check(len(ids) == 1, ids)
+
+
+def test_pipelined_replies_come_in_one_packet():
+    with daemon() as d:
+        c = Client(d.port)
+        c.expect(220)
+        c.cmd("EHLO client.example", 250)
+        c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<b@mailetd.test>\r\n"
+               "RCPT TO:<c@mailetd.test>\r\nNOOP\r\n")
+        time.sleep(0.5)
+        c.sock.settimeout(5)
+        first = c.sock.recv(65536)
+        check(first.count(b"\r\n") == 4, "replies split across reads: %r" % first)
+        c.close()
+
+
+def test_all_rcpts_rejected_then_data_503():
+    with daemon() as d:
+        c = Client(d.port)
+        c.expect(220)
+        c.send("HELO client.example\r\nMAIL FROM:<a@example.org>\r\n"
+               "RCPT TO:<x@elsewhere.example>\r\nRCPT TO:<y@elsewhere.example>\r\nDATA\r\n")
+        codes = [c.read_reply()[0] for _ in range(5)]
+        check(codes == [250, 250, 550, 550, 503], codes)
+        c.cmd("QUIT", 221)
