@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+_Static_assert(CFG_XML_MAX_FILE < INT_MAX, "the file size must fit libxml2's int");
+
 /* Room for a quoted value in a message; longer values end in "...". */
 #define QUOTE_MAX 96
 
@@ -102,6 +104,7 @@ struct first_error {
 	char *message;
 };
 
+/* libxml2's structured error callback; data is the parser context. */
 static void
 keep_first_error(void *data, xmlError *e)
 {
@@ -112,6 +115,14 @@ keep_first_error(void *data, xmlError *e)
 	fe->set = true;
 	fe->line = e->line;
 	fe->message = xml_message(e->message);
+}
+
+/* Swallows what libxml2 would print on stderr (encoding errors). */
+static void
+quiet_generic_error(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
 }
 
 /*
@@ -136,10 +147,6 @@ cfg_xml_open(struct cfg_xml *x, const char *path, const struct config_opts *opts
 	int rc = read_file(path, diag, &buf, &len);
 	if (rc <= 0)
 		return rc;
-	if (len > INT_MAX) {
-		free(buf);
-		return -1;
-	}
 
 	xmlInitParser();
 	xmlParserCtxt *ctxt = xmlNewParserCtxt();
@@ -151,7 +158,12 @@ cfg_xml_open(struct cfg_xml *x, const char *path, const struct config_opts *opts
 	struct first_error fe = { .set = false };
 	ctxt->_private = &fe;
 	ctxt->sax->serror = keep_first_error;
+	/* Per thread in libxml2; restored at once so other users see no change. */
+	xmlGenericErrorFunc old_fn = xmlGenericError;
+	void *old_ctx = xmlGenericErrorContext;
+	xmlSetGenericErrorFunc(NULL, quiet_generic_error);
 	xmlDoc *doc = xmlCtxtReadMemory(ctxt, buf, (int)len, NULL, NULL, xml_options);
+	xmlSetGenericErrorFunc(old_ctx, old_fn);
 	free(buf);
 	if (doc == NULL) {
 		if (!fe.set) {

@@ -25,11 +25,11 @@
 
 /* Decoder states. DR_BOL is 0 so that a zeroed struct starts at a line start. */
 enum {
-	DR_BOL,      /* at the start of a line */
-	DR_TEXT,     /* inside a line */
-	DR_CR,       /* a CR inside or ending a line; LF must follow */
-	DR_DOT,      /* "." at the start of a line, held back */
-	DR_DOT_CR,   /* "." CR at the start of a line, held back; LF ends the data */
+	DR_BOL,    /* at the start of a line */
+	DR_TEXT,   /* inside a line */
+	DR_CR,     /* a CR inside or ending a line; LF must follow */
+	DR_DOT,    /* "." at the start of a line, held back */
+	DR_DOT_CR, /* "." CR at the start of a line, held back; LF ends the data */
 	DR_NSTATES,
 	/* terminal states, after a final result */
 	DR_ENDED = DR_NSTATES,
@@ -44,11 +44,12 @@ enum {
 	DK_CR = 2,
 	DK_LF = 3,
 	DK_MASK = 3,
-	DK_EOL = 2,   /* set for CR and LF: stops the in-line scan */
+	DK_EOL = 2, /* set for CR and LF: stops the in-line scan */
 	DK_NUL = 4,
 	DK_8BIT = 8,
 };
 
+/* clang-format off */
 #define DK8 DK_8BIT, DK_8BIT, DK_8BIT, DK_8BIT, DK_8BIT, DK_8BIT, DK_8BIT, DK_8BIT
 #define DK64 DK8, DK8, DK8, DK8, DK8, DK8, DK8, DK8
 
@@ -59,17 +60,19 @@ static const unsigned char dr_class[256] = {
 	['.'] = DK_DOT,
 	[0x80] = DK64, DK64,
 };
+/* clang-format on */
 
 /* What a transition does with the octet that caused it. */
 enum {
-	DA_KEEP,    /* content */
-	DA_DROP,    /* not content (stuffing dot, the marker held back) */
-	DA_EOL,     /* content, and the line ends here (the LF of CRLF) */
-	DA_END,     /* the LF of the end marker */
+	DA_KEEP, /* content */
+	DA_DROP, /* not content (stuffing dot, the marker held back) */
+	DA_EOL,  /* content, and the line ends here (the LF of CRLF) */
+	DA_END,  /* the LF of the end marker */
 	DA_BARE_LF,
 	DA_BARE_CR,
 };
 
+/* clang-format off */
 static const struct dr_step {
 	unsigned char next;
 	unsigned char action;
@@ -109,6 +112,7 @@ static const struct dr_step {
 		[DK_LF] = { DR_ENDED, DA_END },
 	},
 };
+/* clang-format on */
 
 void
 dataread_init(struct dataread *d, uint64_t max_size, size_t max_line)

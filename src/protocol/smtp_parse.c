@@ -24,6 +24,7 @@ enum {
 	SC_IP6 = 1 << 7,      /* may appear in an IPv6 address text: HEXDIG ":" "." */
 };
 
+/* clang-format off */
 /* Printable punctuation that is qtext, dcontent and value alike. */
 #define SC_P (SC_QTEXT | SC_DCONTENT | SC_VALUE)
 /* The same, and also atext. */
@@ -35,7 +36,6 @@ enum {
 #define SC_HEX6 SC_H, SC_H, SC_H, SC_H, SC_H, SC_H
 #define SC_L20 SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, \
 	SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, SC_L, SC_L
-
 static const unsigned char sc_class[128] = {
 	['\t'] = SC_BLANK,
 	[' '] = SC_QTEXT | SC_BLANK,
@@ -63,6 +63,7 @@ static const unsigned char sc_class[128] = {
 	['a'] = SC_HEX6, SC_L20,
 	['{'] = SC_AT, ['|'] = SC_AT, ['}'] = SC_AT, ['~'] = SC_AT,
 };
+/* clang-format on */
 
 /* True if octet c is ASCII and has one of the class bits in mask. */
 static bool
@@ -102,6 +103,7 @@ sc_skip_blanks(const char *s, size_t len, size_t i)
  * (E0, F0), surrogates (ED) and code points above U+10FFFF (F4); every
  * further octet is 80..BF.
  */
+/* clang-format off */
 static const struct utf8_lead {
 	unsigned char lo, hi;   /* range of the lead octet */
 	unsigned char len;      /* octets in the sequence */
@@ -116,6 +118,7 @@ static const struct utf8_lead {
 	{ 0xf1, 0xf3, 4, 0x80, 0xbf },
 	{ 0xf4, 0xf4, 4, 0x80, 0x8f },
 };
+/* clang-format on */
 
 /*
  * Length of the well-formed non-ASCII UTF-8 sequence at s[0..n) (2 to 4),
@@ -634,8 +637,7 @@ smtp_parse_path_arg(const char *arg, size_t len, bool is_rcpt, bool brackets_req
  * "a b=c d" is three parameters; "=x", "K=", "K=a=b" are errors.
  */
 int
-smtp_parse_params(const char *s, size_t len, bool allow_utf8, struct smtp_param *out,
-    size_t max)
+smtp_parse_params(const char *s, size_t len, bool allow_utf8, struct smtp_param *out, size_t max)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, n = 0;

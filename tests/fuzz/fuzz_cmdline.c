@@ -11,10 +11,10 @@
 #include <string.h>
 
 /* Aborts (and so reports) when an invariant does not hold. */
-#define FUZZ_CHECK(c) \
-	do { \
-		if (!(c)) \
-			abort(); \
+#define FUZZ_CHECK(c)                                                                              \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,7 +47,8 @@ fuzz_path(const char *arg, size_t len, int is_rcpt, int brackets)
 	FUZZ_CHECK(n >= -1 && n <= SMTP_PARAMS_MAX);
 	for (int i = 0; i < n; i++) {
 		FUZZ_CHECK(p[i].keylen > 0 && fuzz_inside(p[i].key, p[i].keylen, params, plen));
-		FUZZ_CHECK(p[i].value == NULL ||
+		FUZZ_CHECK(
+		    p[i].value == NULL ||
 		    (p[i].valuelen > 0 && fuzz_inside(p[i].value, p[i].valuelen, params, plen)));
 	}
 }

@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_CHECK(c) \
-	do { \
-		if (!(c)) \
-			abort(); \
+#define FUZZ_CHECK(c)                                                                              \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -23,7 +23,7 @@ struct fuzz_run {
 	struct dataread d;
 	enum dataread_result res;
 	size_t consumed;
-	char *out;   /* content; never longer than the input */
+	char *out; /* content; never longer than the input */
 	size_t outlen;
 	size_t cap;
 };
@@ -40,8 +40,8 @@ fuzz_emit(void *arg, const char *data, size_t len)
 
 /* Decodes in[0..len) in chunks of step octets (0: all at once). */
 static void
-fuzz_decode(struct fuzz_run *r, const char *in, size_t len, size_t step, uint64_t max_size,
-    size_t max_line)
+fuzz_decode(
+    struct fuzz_run *r, const char *in, size_t len, size_t step, uint64_t max_size, size_t max_line)
 {
 	size_t off = 0;
 
@@ -70,7 +70,7 @@ fuzz_decode(struct fuzz_run *r, const char *in, size_t len, size_t step, uint64_
 		FUZZ_CHECK(r->consumed < len && in[r->consumed] == '\n');
 	if (r->res == DATAREAD_BARE_CR)
 		FUZZ_CHECK(r->consumed > 0 && r->consumed < len && in[r->consumed - 1] == '\r' &&
-		    in[r->consumed] != '\n');
+		           in[r->consumed] != '\n');
 }
 
 static void

@@ -13,10 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_CHECK(c) \
-	do { \
-		if (!(c)) \
-			abort(); \
+#define FUZZ_CHECK(c)                                                                              \
+	do {                                                                                       \
+		if (!(c))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -57,8 +57,7 @@ fuzz_check_mailbox(const struct smtp_path *path, const char *arg, size_t len, in
 	/* the mailbox, put back between brackets, parses to itself */
 	n = (size_t)snprintf(buf, sizeof(buf), "%s<%s>", is_rcpt ? "TO:" : "FROM:", path->mailbox);
 	FUZZ_CHECK(n < sizeof(buf));
-	FUZZ_CHECK(smtp_parse_path_arg(buf, n, is_rcpt, 1, &again, &params, &plen) ==
-	    SMTP_PATH_OK);
+	FUZZ_CHECK(smtp_parse_path_arg(buf, n, is_rcpt, 1, &again, &params, &plen) == SMTP_PATH_OK);
 	FUZZ_CHECK(again.len == path->len && again.at == path->at && !again.null);
 	FUZZ_CHECK(memcmp(again.mailbox, path->mailbox, path->len) == 0);
 	FUZZ_CHECK(!again.has_route && plen == 0);

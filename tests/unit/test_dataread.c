@@ -12,13 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IN(s) .in = (s), .len = sizeof(s) - 1
-#define OUT(s) .out = (s), .outlen = sizeof(s) - 1
+#define IN(s)    .in = (s), .len = sizeof(s) - 1
+#define OUT(s)   .out = (s), .outlen = sizeof(s) - 1
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define ALL ((size_t)-1) /* consumed: the whole input */
+#define ALL      ((size_t)-1) /* consumed: the whole input */
 
 enum { F_BIG = 1, F_LONG = 2, F_NUL = 4, F_8BIT = 8 };
 
+/* clang-format off */
 static const struct dr_case {
 	const char *in;
 	size_t len;
@@ -131,6 +132,7 @@ static const struct dr_case {
 	{ IN("ab\r\n.\r\n"), 0, 1, DATAREAD_END, OUT("ab\r\n"), ALL, F_LONG },
 	{ IN("abcdefgh\r\n.\r\n"), 0, 0, DATAREAD_END, OUT("abcdefgh\r\n"), ALL },
 };
+/* clang-format on */
 
 /* Collected output of one decoding. */
 struct sink {
@@ -251,12 +253,11 @@ START_TEST(test_two_messages)
 {
 	static const char in[] = "first\r\n.\r\n..second\r\n.\r\nQUIT\r\n";
 	struct dataread d;
-	struct sink s = { .len = 0 };
+	struct sink s = {.len = 0};
 	size_t used, off;
 
 	dataread_init(&d, 0, 1000);
-	ck_assert_int_eq(dataread_feed(&d, in, sizeof(in) - 1, &used, sink_emit, &s),
-	    DATAREAD_END);
+	ck_assert_int_eq(dataread_feed(&d, in, sizeof(in) - 1, &used, sink_emit, &s), DATAREAD_END);
 	ck_assert_uint_eq(used, 10);
 	ck_assert_uint_eq(s.len, 7);
 	ck_assert(memcmp(s.data, "first\r\n", 7) == 0);
@@ -268,8 +269,8 @@ START_TEST(test_two_messages)
 	off = 10;
 	s.len = 0;
 	dataread_init(&d, 0, 1000);
-	ck_assert_int_eq(dataread_feed(&d, in + off, sizeof(in) - 1 - off, &used, sink_emit, &s),
-	    DATAREAD_END);
+	ck_assert_int_eq(
+	    dataread_feed(&d, in + off, sizeof(in) - 1 - off, &used, sink_emit, &s), DATAREAD_END);
 	ck_assert_uint_eq(used, 13);
 	ck_assert_uint_eq(s.len, 9);
 	ck_assert(memcmp(s.data, ".second\r\n", 9) == 0);
@@ -424,7 +425,7 @@ rnd_next(uint32_t *s)
 
 START_TEST(test_reference)
 {
-	static const char alphabet[] = { '.', '.', '\r', '\r', '\n', '\n', 'a', 'b', '\0', '\xe9' };
+	static const char alphabet[] = {'.', '.', '\r', '\r', '\n', '\n', 'a', 'b', '\0', '\xe9'};
 	uint32_t seed = 0x2545f491;
 	char in[40];
 	struct outcome *o = malloc(sizeof(*o));
@@ -450,15 +451,16 @@ START_TEST(test_reference)
 				}
 		ref_decode(&r, in, len, max_size, max_line);
 		feed_chunks(o, in, len, max_size, max_line, cut, 3);
-		ck_assert_msg(o->res == r.res, "iter %d: result %d, reference %d", iter, o->res,
-		    r.res);
+		ck_assert_msg(
+		    o->res == r.res, "iter %d: result %d, reference %d", iter, o->res, r.res);
 		ck_assert_msg(o->consumed == r.consumed, "iter %d: consumed %zu, reference %zu",
 		    iter, o->consumed, r.consumed);
 		ck_assert_msg(o->sink.len == r.outlen && memcmp(o->sink.data, r.out, r.outlen) == 0,
 		    "iter %d: content differs", iter);
 		ck_assert_uint_eq(o->d.size, r.outlen);
 		ck_assert_msg(o->d.too_big == r.too_big, "iter %d: too_big", iter);
-		ck_assert_msg(o->d.line_too_long == r.line_too_long, "iter %d: line_too_long", iter);
+		ck_assert_msg(
+		    o->d.line_too_long == r.line_too_long, "iter %d: line_too_long", iter);
 		ck_assert_msg(o->d.has_nul == r.has_nul, "iter %d: has_nul", iter);
 		ck_assert_msg(o->d.has_8bit == r.has_8bit, "iter %d: has_8bit", iter);
 	}

@@ -10,11 +10,12 @@
 #include <string.h>
 
 /* A string literal and its length, so inputs may hold NUL octets. */
-#define IN(s) .in = (s), .len = sizeof(s) - 1
+#define IN(s)    .in = (s), .len = sizeof(s) - 1
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- smtp_parse_cmdline ---------------------------------------------- */
 
+/* clang-format off */
 static const struct cmd_case {
 	const char *in;
 	size_t len;
@@ -51,6 +52,7 @@ static const struct cmd_case {
 	{ IN("NOOP a\0b"), -1, NULL, NULL },
 	{ IN("\0"), -1, NULL, NULL },
 };
+/* clang-format on */
 
 START_TEST(test_cmdline)
 {
@@ -90,9 +92,10 @@ END_TEST
 enum { F_NULL = 1, F_UTF8 = 2, F_ROUTE = 4 };
 enum { MAIL = 0, RCPT = 1 };
 enum { BRK = 0, NOBRK = 1 }; /* brackets required, or not */
-#define AT_LEN (-1)  /* no "@": at == len */
-#define AT_LAST 0    /* at is the last "@" of the expected mailbox */
+#define AT_LEN  (-1)         /* no "@": at == len */
+#define AT_LAST 0            /* at is the last "@" of the expected mailbox */
 
+/* clang-format off */
 static const struct path_case {
 	const char *in;
 	size_t len;
@@ -357,6 +360,7 @@ static const struct path_case {
 	{ IN("FROM:<\"a\0b\"@c>"), MAIL, BRK, SMTP_PATH_BAD_ADDRESS },
 	{ IN("FROM:a\0@b"), MAIL, NOBRK, SMTP_PATH_BAD_ADDRESS },
 };
+/* clang-format on */
 
 START_TEST(test_path)
 {
@@ -367,8 +371,8 @@ START_TEST(test_path)
 	enum smtp_path_status st;
 
 	memset(&path, 0x5a, sizeof(path));
-	st = smtp_parse_path_arg(c->in, c->len, c->rcpt == RCPT, c->nobrk == BRK, &path, &params,
-	    &plen);
+	st = smtp_parse_path_arg(
+	    c->in, c->len, c->rcpt == RCPT, c->nobrk == BRK, &path, &params, &plen);
 	ck_assert_msg(st == c->st, "case %d (%s): status %d, want %d", _i, c->in, st, c->st);
 	ck_assert(path.len <= SMTP_MAILBOX_MAX);
 	ck_assert(path.mailbox[path.len] == '\0');
@@ -431,42 +435,44 @@ START_TEST(test_path_lengths)
 
 	/* mailbox of exactly SMTP_MAILBOX_MAX octets, then one more */
 	n = build_path(buf, sizeof(buf), SMTP_MAILBOX_MAX - 10, "b.example");
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen),
-	    SMTP_PATH_OK);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen), SMTP_PATH_OK);
 	ck_assert_uint_eq(path.len, SMTP_MAILBOX_MAX);
 	ck_assert_uint_eq(path.at, SMTP_MAILBOX_MAX - 10);
 	n = build_path(buf, sizeof(buf), SMTP_MAILBOX_MAX - 11, "b.example");
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen),
-	    SMTP_PATH_OK);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen), SMTP_PATH_OK);
 	n = build_path(buf, sizeof(buf), SMTP_MAILBOX_MAX - 9, "b.example");
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen),
-	    SMTP_PATH_TOO_LONG);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen), SMTP_PATH_TOO_LONG);
 	ck_assert_uint_eq(path.len, 0);
 	ck_assert_str_eq(path.mailbox, "");
 	ck_assert_ptr_null(params);
 	n = build_path(buf, sizeof(buf), 1500, "b.example");
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, false, &path, &params, &plen),
-	    SMTP_PATH_TOO_LONG);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, false, &path, &params, &plen), SMTP_PATH_TOO_LONG);
 	/* too long without "@" too, and without brackets */
 	memcpy(buf, "TO:", 3);
 	memset(buf + 3, 'y', SMTP_MAILBOX_MAX + 1);
-	ck_assert_int_eq(smtp_parse_path_arg(buf, 3 + SMTP_MAILBOX_MAX + 1, true, false, &path,
-	    &params, &plen), SMTP_PATH_TOO_LONG);
-	ck_assert_int_eq(smtp_parse_path_arg(buf, 3 + SMTP_MAILBOX_MAX, true, false, &path,
-	    &params, &plen), SMTP_PATH_OK);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, 3 + SMTP_MAILBOX_MAX + 1, true, false, &path, &params, &plen),
+	    SMTP_PATH_TOO_LONG);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, 3 + SMTP_MAILBOX_MAX, true, false, &path, &params, &plen),
+	    SMTP_PATH_OK);
 	ck_assert_uint_eq(path.at, SMTP_MAILBOX_MAX);
 
 	/* labels of 63 and 64 octets */
 	memset(dom, 'd', 63);
 	memcpy(dom + 63, ".com", 5);
 	n = build_path(buf, sizeof(buf), 1, dom);
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen),
-	    SMTP_PATH_OK);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen), SMTP_PATH_OK);
 	memset(dom, 'd', 64);
 	memcpy(dom + 64, ".com", 5);
 	n = build_path(buf, sizeof(buf), 1, dom);
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen),
-	    SMTP_PATH_BAD_ADDRESS);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen), SMTP_PATH_BAD_ADDRESS);
 
 	/* domains of 255 and 256 octets: 63 + "." four times, then the rest */
 	for (size_t i = 0; i < 4; i++) {
@@ -476,19 +482,19 @@ START_TEST(test_path_lengths)
 	dom[255] = '\0'; /* 4*64 - 1 = 255 octets, ending in a label */
 	ck_assert_uint_eq(strlen(dom), 255);
 	n = build_path(buf, sizeof(buf), 1, dom);
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen),
-	    SMTP_PATH_OK);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen), SMTP_PATH_OK);
 	/* split the last label (still 255), then add one octet: 256 */
 	dom[253] = '.';
 	n = build_path(buf, sizeof(buf), 1, dom);
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen),
-	    SMTP_PATH_OK);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen), SMTP_PATH_OK);
 	dom[255] = 'g';
 	dom[256] = '\0';
 	ck_assert_uint_eq(strlen(dom), 256);
 	n = build_path(buf, sizeof(buf), 1, dom);
-	ck_assert_int_eq(smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen),
-	    SMTP_PATH_BAD_ADDRESS);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(buf, n, true, true, &path, &params, &plen), SMTP_PATH_BAD_ADDRESS);
 }
 END_TEST
 
@@ -498,14 +504,15 @@ START_TEST(test_path_null_arg)
 	const char *params;
 	size_t plen;
 
-	ck_assert_int_eq(smtp_parse_path_arg(NULL, 0, false, true, &path, &params, &plen),
-	    SMTP_PATH_NO_PREFIX);
+	ck_assert_int_eq(
+	    smtp_parse_path_arg(NULL, 0, false, true, &path, &params, &plen), SMTP_PATH_NO_PREFIX);
 	ck_assert_ptr_null(params);
 }
 END_TEST
 
 /* ---- smtp_parse_params ------------------------------------------------ */
 
+/* clang-format off */
 static const struct param_case {
 	const char *in;
 	size_t len;
@@ -544,6 +551,7 @@ static const struct param_case {
 	{ IN("A\0B"), false, -1 },
 	{ IN("A=\0"), false, -1 },
 };
+/* clang-format on */
 
 START_TEST(test_params)
 {
@@ -579,11 +587,10 @@ START_TEST(test_params_max)
 		n += 4;
 	}
 	/* SMTP_PARAMS_MAX items fit, one more does not */
-	ck_assert_int_eq(smtp_parse_params(buf, n - 4, false, p, SMTP_PARAMS_MAX),
-	    SMTP_PARAMS_MAX);
+	ck_assert_int_eq(smtp_parse_params(buf, n - 4, false, p, SMTP_PARAMS_MAX), SMTP_PARAMS_MAX);
 	ck_assert_int_eq(smtp_parse_params(buf, n, false, p, SMTP_PARAMS_MAX), -1);
-	ck_assert_int_eq(smtp_parse_params(buf, n, false, p, SMTP_PARAMS_MAX + 1),
-	    SMTP_PARAMS_MAX + 1);
+	ck_assert_int_eq(
+	    smtp_parse_params(buf, n, false, p, SMTP_PARAMS_MAX + 1), SMTP_PARAMS_MAX + 1);
 	ck_assert_int_eq(smtp_parse_params("A", 1, false, NULL, 0), -1);
 	ck_assert_int_eq(smtp_parse_params("", 0, false, NULL, 0), 0);
 	ck_assert_int_eq(smtp_parse_params(NULL, 0, false, NULL, 0), 0);
@@ -592,7 +599,7 @@ END_TEST
 
 START_TEST(test_param_is)
 {
-	struct smtp_param p = { .key = "size=1", .keylen = 4 };
+	struct smtp_param p = {.key = "size=1", .keylen = 4};
 
 	ck_assert(smtp_param_is(&p, "SIZE"));
 	ck_assert(smtp_param_is(&p, "size"));
@@ -606,6 +613,7 @@ END_TEST
 
 /* ---- smtp_parse_u64 --------------------------------------------------- */
 
+/* clang-format off */
 static const struct u64_case {
 	const char *in;
 	size_t len;
@@ -632,6 +640,7 @@ static const struct u64_case {
 	{ IN("1.5"), -1 },
 	{ IN("\xd9\xa1"), -1 },
 };
+/* clang-format on */
 
 START_TEST(test_u64)
 {
@@ -649,6 +658,7 @@ END_TEST
 
 /* ---- smtp_valid_helo -------------------------------------------------- */
 
+/* clang-format off */
 static const struct helo_case {
 	const char *in;
 	size_t len;
@@ -698,13 +708,14 @@ static const struct helo_case {
 	{ IN("dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd.com"), false },
 	{ IN("ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd.com"), true },
 };
+/* clang-format on */
 
 START_TEST(test_helo)
 {
 	const struct helo_case *c = &helo_cases[_i];
 
-	ck_assert_msg(smtp_valid_helo(c->in, c->len) == c->ok, "case %d (%s): want %d", _i, c->in,
-	    c->ok);
+	ck_assert_msg(
+	    smtp_valid_helo(c->in, c->len) == c->ok, "case %d (%s): want %d", _i, c->in, c->ok);
 }
 END_TEST
 
@@ -716,6 +727,7 @@ END_TEST
 
 /* ---- smtp_utf8_valid -------------------------------------------------- */
 
+/* clang-format off */
 static const struct utf8_case {
 	const char *in;
 	size_t len;
@@ -759,6 +771,7 @@ static const struct utf8_case {
 	{ IN("\xfe"), false },
 	{ IN("\xff"), false },
 };
+/* clang-format on */
 
 START_TEST(test_utf8)
 {
