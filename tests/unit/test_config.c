@@ -1060,7 +1060,17 @@ config_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sample_conf);
 	tcase_add_test(tc, test_sample_conf_enabled);
-	tcase_add_test(tc, test_james_corpus);
+	/* The corpus sits beside the project (../shared/james-conf) in this
+	 * workplace; a checkout without it says so instead of failing. */
+	DIR *corpus = opendir(james_conf());
+	if (corpus != NULL) {
+		closedir(corpus);
+		tcase_add_test(tc, test_james_corpus);
+	} else {
+		fprintf(stderr, "test_config: SKIPPED the James corpus test: %s not found "
+				"(set JAMES_CONF)\n",
+		    james_conf());
+	}
 	suite_add_tcase(s, tc);
 	return s;
 }
