@@ -23,7 +23,9 @@ CTL_SRCS = src/ctl/mailetctl.c
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
 
+# OBJ and BINDIR can be pointed elsewhere to build a second tree in parallel.
 OBJ = build
+BINDIR = src
 LIB_OBJS = $(LIB_SRCS:%.c=$(OBJ)/%.o)
 ASAN_LIB_OBJS = $(LIB_SRCS:%.c=$(OBJ)/asan/%.o)
 FUZZ_LIB_OBJS = $(LIB_SRCS:%.c=$(OBJ)/fuzz/%.o)
@@ -37,21 +39,21 @@ FUZZ_CHECK_TIME ?= 10
 .PHONY: all asan deps setup run check unit unit-asan integration integration-asan \
 	fuzz fuzz-check fuzz-build format clean distclean
 
-all: src/mailetd src/mailetctl
+all: $(BINDIR)/mailetd $(BINDIR)/mailetctl
 
 # --- set-up ----------------------------------------------------------------
 
 deps:
 	@sh build-aux/install-deps.sh
 
-$(OBJ)/deps.stamp: build-aux/install-deps.sh
+build/deps.stamp: build-aux/install-deps.sh
 	@sh build-aux/install-deps.sh
-	@mkdir -p $(OBJ) && touch $@
+	@mkdir -p build && touch $@
 
-configure: configure.ac $(OBJ)/deps.stamp
+configure: configure.ac build/deps.stamp
 	autoconf
 
-config.mk: configure config.mk.in $(OBJ)/deps.stamp
+config.mk: configure config.mk.in build/deps.stamp
 	./configure --quiet
 
 setup: deps config.mk
@@ -75,10 +77,10 @@ $(OBJ)/asan/libmailetd.a: $(ASAN_LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-src/mailetd: $(OBJ)/src/mailetd.o $(OBJ)/libmailetd.a
+$(BINDIR)/mailetd: $(OBJ)/src/mailetd.o $(OBJ)/libmailetd.a
 	$(CC) $(CFLAGS) -o $@ $^ $(DEPS_LIBS)
 
-src/mailetctl: $(OBJ)/src/ctl/mailetctl.o $(OBJ)/libmailetd.a
+$(BINDIR)/mailetctl: $(OBJ)/src/ctl/mailetctl.o $(OBJ)/libmailetd.a
 	$(CC) $(CFLAGS) -o $@ $^ $(DEPS_LIBS)
 
 $(OBJ)/asan/mailetd: $(OBJ)/asan/src/mailetd.o $(OBJ)/asan/libmailetd.a
@@ -92,7 +94,7 @@ asan: $(OBJ)/asan/mailetd $(OBJ)/asan/mailetctl
 # --- running -----------------------------------------------------------------
 
 run: setup all
-	./src/mailetd -c conf
+	./$(BINDIR)/mailetd -c conf
 
 # --- tests -------------------------------------------------------------------
 
@@ -112,18 +114,18 @@ unit-asan: $(ASAN_UNIT_BINS)
 	@sh tests/unit/run.sh $(ASAN_UNIT_BINS)
 
 integration: all
-	python3 tests/integration/run.py --mailetd src/mailetd --mailetctl src/mailetctl
+	python3 tests/integration/run.py --mailetd $(BINDIR)/mailetd --mailetctl $(BINDIR)/mailetctl
 
 integration-asan: asan
 	python3 tests/integration/run.py --mailetd $(OBJ)/asan/mailetd \
 		--mailetctl $(OBJ)/asan/mailetctl --sanitizer
 
 check: setup all asan
-	@$(MAKE) --no-print-directory unit
-	@$(MAKE) --no-print-directory unit-asan
-	@$(MAKE) --no-print-directory integration
-	@$(MAKE) --no-print-directory integration-asan
-	@$(MAKE) --no-print-directory fuzz-check
+	@$(MAKE) --no-print-directory OBJ=$(OBJ) BINDIR=$(BINDIR) unit
+	@$(MAKE) --no-print-directory OBJ=$(OBJ) BINDIR=$(BINDIR) unit-asan
+	@$(MAKE) --no-print-directory OBJ=$(OBJ) BINDIR=$(BINDIR) integration
+	@$(MAKE) --no-print-directory OBJ=$(OBJ) BINDIR=$(BINDIR) integration-asan
+	@$(MAKE) --no-print-directory OBJ=$(OBJ) BINDIR=$(BINDIR) fuzz-check
 
 # --- fuzzing (clang + libFuzzer) ---------------------------------------------
 
@@ -141,10 +143,13 @@ $(OBJ)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: setup fuzz-build
-	@sh tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(OBJ)/fuzz $(FUZZ_TIME) $(FUZZ_BINS)
 
 fuzz-check: fuzz-build
-	@sh tests/fuzz/run.sh $(FUZZ_CHECK_TIME) $(FUZZ_BINS)
+	@sh tests/fuzz/run.sh $(OBJ)/fuzz $(FUZZ_CHECK_TIME) $(FUZZ_BINS)
+
+# Keep the fuzz objects: they are only reached through a pattern chain.
+.SECONDARY: $(FUZZ_LIB_OBJS)
 
 # --- housekeeping ------------------------------------------------------------
 
@@ -153,7 +158,7 @@ format:
 
 clean:
 	rm -rf $(OBJ)/src $(OBJ)/handlers $(OBJ)/tests $(OBJ)/asan $(OBJ)/fuzz \
-		$(OBJ)/libmailetd.a src/mailetd src/mailetctl
+		$(OBJ)/libmailetd.a $(BINDIR)/mailetd $(BINDIR)/mailetctl
 
 distclean: clean
 	rm -rf $(OBJ) config.mk config.status config.log configure autom4te.cache

@@ -42,3 +42,26 @@ def test_no_authorized_addresses_means_no_relay():
             c.cmd("MAIL FROM:<a@example.org>", 250)
             c.cmd("RCPT TO:<friend@elsewhere.example>", 550)
             c.cmd("QUIT", 221)
+
+
+def test_ipv6_bind_and_ipv6_authorized_prefix():
+    import socket
+    from lib import free_port
+    port = free_port()
+    try:
+        probe = socket.socket(socket.AF_INET6)
+        probe.bind(("::1", 0))
+        probe.close()
+    except OSError:
+        print("SKIPPED: no IPv6 loopback on this machine")
+        return
+    with daemon(bind="[::1]:%d" % port, port=port, authorized="::1/128") as d:
+        s = socket.create_connection(("::1", port), timeout=10)
+        c = Client.__new__(Client)
+        c.sock, c.buf = s, b""
+        c.expect(220)
+        code, l = c.cmd("EHLO client.example", 250)
+        check("[::1]" in l[0], l)
+        c.cmd("MAIL FROM:<a@example.org>", 250)
+        c.cmd("RCPT TO:<friend@elsewhere.example>", 250)
+        c.cmd("QUIT", 221)
