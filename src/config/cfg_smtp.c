@@ -4,12 +4,14 @@
 #include "../core/log.h"
 #include "../core/netaddr.h"
 #include "../core/xmalloc.h"
+#include "../net/tls.h"
 #include "cfg_xml.h"
 
 #include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define QUOTE_MAX 96
@@ -51,21 +53,35 @@ static const struct cfg_field auth_fields[] = {
 	{ .name = "gssapi", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
 };
 
-/* <tls> children: read only once TLS exists; until then accepted as they are. */
+static cfg_field_fn tls_keystore, tls_keystore_type, tls_secret, tls_private_key,
+    tls_certificates, tls_protocols, tls_ciphers, tls_client_auth, tls_ocsp, tls_cache,
+    tls_sni;
+
+/* Key material: in <tls> and in each <tls><sni><certificate>. */
+#define TLS_KEY_FIELDS                                                              \
+	{ .name = "keystore", .type = CFG_T_FUNC, .fn = tls_keystore },                 \
+	    { .name = "keystoreType", .type = CFG_T_FUNC, .fn = tls_keystore_type },    \
+	    { .name = "secret", .type = CFG_T_FUNC, .fn = tls_secret },                 \
+	    { .name = "privateKey", .type = CFG_T_FUNC, .fn = tls_private_key },        \
+	    { .name = "certificates", .type = CFG_T_FUNC, .fn = tls_certificates }
+
+/* <tls> children (james.md 1a.2); base is the server's struct cfg_tls. */
 static const struct cfg_field tls_fields[] = {
-	{ .name = "keystore", .type = CFG_T_IGNORE },
-	{ .name = "keystoreType", .type = CFG_T_IGNORE },
-	{ .name = "secret", .type = CFG_T_IGNORE },
-	{ .name = "privateKey", .type = CFG_T_IGNORE },
-	{ .name = "certificates", .type = CFG_T_IGNORE },
-	{ .name = "supportedProtocols", .type = CFG_T_IGNORE },
-	{ .name = "supportedCipherSuites", .type = CFG_T_IGNORE },
-	{ .name = "clientAuth", .type = CFG_T_IGNORE },
-	{ .name = "enableOCSPCRLChecks", .type = CFG_T_IGNORE },
-	{ .name = "sessionCache", .type = CFG_T_IGNORE },
+	TLS_KEY_FIELDS,
+	{ .name = "supportedProtocols", .type = CFG_T_FUNC, .fn = tls_protocols },
+	{ .name = "supportedCipherSuites", .type = CFG_T_FUNC, .fn = tls_ciphers },
+	{ .name = "clientAuth", .type = CFG_T_FUNC, .fn = tls_client_auth },
+	{ .name = "enableOCSPCRLChecks", .type = CFG_T_FUNC, .fn = tls_ocsp },
+	{ .name = "sessionCache", .type = CFG_T_FUNC, .fn = tls_cache },
+	{ .name = "sni", .type = CFG_T_FUNC, .fn = tls_sni },
 	/* Present in every James sample, read by no James code. */
 	{ .name = "provider", .type = CFG_T_IGNORE },
 	{ .name = "algorithm", .type = CFG_T_IGNORE },
+};
+
+/* <sni><certificate hostname="..">: base is a struct cfg_tls_keys. */
+static const struct cfg_field sni_cert_fields[] = {
+	TLS_KEY_FIELDS,
 };
 
 /* Every element of <smtpserver>, James's defaults (james.md 1a.1, 1a.3). */
@@ -315,10 +331,193 @@ smtp_authorized(struct cfg_xml *x, xmlNode *node, void *base)
 	free(v);
 }
 
+/* Stores the text of node (with its line) in *t. */
+static void
+tls_text(struct cfg_xml *x, const xmlNode *node, struct cfg_text *t)
+{
+	char *v;
+	if (cfg_xml_text(x, node, &v) < 0)
+		return;
+	free(t->value);
+	t->value = v;
+	t->line = cfg_xml_line(node);
+}
+
+#define TLS_KEY_FN(fn, member)                                          \
+	static void fn(struct cfg_xml *x, xmlNode *node, void *base)    \
+	{                                                               \
+		tls_text(x, node, &((struct cfg_tls_keys *)base)->member); \
+	}
+TLS_KEY_FN(tls_keystore, keystore)
+TLS_KEY_FN(tls_keystore_type, keystore_type)
+TLS_KEY_FN(tls_secret, secret)
+TLS_KEY_FN(tls_private_key, private_key)
+TLS_KEY_FN(tls_certificates, certificates)
+
+/* Appends the text of every <child> of node to *v; other elements are warned. */
+static void
+tls_list(struct cfg_xml *x, const xmlNode *node, const char *child, struct cfg_text **v,
+    size_t *n)
+{
+	for (xmlNode *c = cfg_xml_child(node, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
+		if (strcmp(cfg_xml_name(c), child) != 0) {
+			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
+			    cfg_xml_name(c));
+			continue;
+		}
+		struct cfg_text t = { NULL, 0 };
+		tls_text(x, c, &t);
+		if (t.value == NULL)
+			continue;
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = t;
+	}
+}
+
+/* <supportedProtocols><protocol>TLSv1.2</protocol>...; checked by tls.c. */
+static void
+tls_protocols(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_tls *t = base;
+	tls_list(x, node, "protocol", &t->protocols, &t->nprotocols);
+}
+
+/* <supportedCipherSuites><cipherSuite>JSSE name</cipherSuite>...; mapped by tls.c. */
+static void
+tls_ciphers(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_tls *t = base;
+	tls_list(x, node, "cipherSuite", &t->ciphers, &t->nciphers);
+}
+
+/* <clientAuth>: James requires a client certificate when it is present. */
+static void
+tls_client_auth(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	(void)base;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<clientAuth>: client certificates are not yet supported; none is requested");
+}
+
+static void
+tls_ocsp(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	bool on = false;
+	(void)base;
+	if (cfg_xml_bool(x, node, NULL, &on) < 0 || !on)
+		return;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<enableOCSPCRLChecks>: not yet supported (it concerns client certificates); ignored");
+}
+
+/*
+ * A James duration (DurationParser): a number and an optional unit; no
+ * unit means milliseconds. Seconds (rounded up), or -1.
+ */
+static long
+parse_duration_ms(const char *s)
+{
+	static const struct {
+		const char *unit;
+		long ms;
+	} units[] = {
+		{ "", 1 }, { "ms", 1 }, { "msec", 1 }, { "msecs", 1 }, { "s", 1000 },
+		{ "sec", 1000 }, { "secs", 1000 }, { "second", 1000 }, { "seconds", 1000 },
+		{ "m", 60000 }, { "min", 60000 }, { "mins", 60000 }, { "minute", 60000 },
+		{ "minutes", 60000 }, { "h", 3600000 }, { "hour", 3600000 },
+		{ "hours", 3600000 }, { "d", 86400000 }, { "day", 86400000 },
+		{ "days", 86400000 },
+	};
+	size_t digits = strspn(s, "0123456789");
+	if (digits == 0 || digits > 9)
+		return -1;
+	long v = strtol(s, NULL, 10);
+	const char *u = s + digits;
+	while (*u == ' ')
+		u++;
+	for (size_t i = 0; i < NELEM(units); i++) {
+		if (strcasecmp(u, units[i].unit) != 0)
+			continue;
+		long long ms = (long long)v * units[i].ms;
+		long long sec = (ms + 999) / 1000;
+		return sec > INT_MAX ? INT_MAX : (long)sec;
+	}
+	return -1;
+}
+
+/* <sessionCache><size>n</size><timeout>duration</timeout></sessionCache> */
+static void
+tls_cache(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_tls *t = base;
+	char *v, q[QUOTE_MAX];
+	for (xmlNode *c = cfg_xml_child(node, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
+		const char *name = cfg_xml_name(c);
+		bool size = strcmp(name, "size") == 0;
+		if (!size && strcmp(name, "timeout") != 0) {
+			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
+			    name);
+			continue;
+		}
+		if (cfg_xml_text(x, c, &v) < 0)
+			continue;
+		long long n;
+		if (size && (cfg_parse_int(v, &n) != CFG_POK || n < 0 || n > INT_MAX))
+			cfg_error(x->diag, x->path, cfg_xml_line(c),
+			    "<size>: %s is not a number of sessions (0 to %d)",
+			    quote(q, sizeof(q), v), INT_MAX);
+		else if (size)
+			t->cache_size = (long)n;
+		else if ((t->cache_timeout = parse_duration_ms(v)) < 0)
+			cfg_error(x->diag, x->path, cfg_xml_line(c),
+			    "<timeout>: %s is not a duration (a number of milliseconds, or with a "
+			    "unit: ms, s, m, h, d)",
+			    quote(q, sizeof(q), v));
+		free(v);
+	}
+}
+
+/* <sni><certificate hostname="name">key material</certificate>... (mailetd's own). */
+static void
+tls_sni(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct cfg_tls *t = base;
+	char *host, q[QUOTE_MAX];
+	for (xmlNode *c = cfg_xml_child(node, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
+		long line = cfg_xml_line(c);
+		if (strcmp(cfg_xml_name(c), "certificate") != 0) {
+			cfg_warn(x->diag, x->path, line, "<%s>: unknown element, ignored",
+			    cfg_xml_name(c));
+			continue;
+		}
+		int rc = cfg_xml_attr(x, c, "hostname", &host);
+		if (rc == 0)
+			cfg_error(x->diag, x->path, line,
+			    "<certificate>: hostname attribute missing (the name clients ask "
+			    "for, e.g. hostname=\"mail.example.com\" or \"*.example.com\")");
+		if (rc <= 0)
+			continue;
+		const char *dom = strncmp(host, "*.", 2) == 0 ? host + 2 : host;
+		if (!cfg_domain_syntax(dom)) {
+			cfg_error(x->diag, x->path, line, "<certificate>: hostname %s is not a host name",
+			    quote(q, sizeof(q), host));
+			free(host);
+			continue;
+		}
+		struct cfg_tls_keys k;
+		memset(&k, 0, sizeof(k));
+		k.hostname = host;
+		k.line = line;
+		cfg_fields_read(x, c, sni_cert_fields, NELEM(sni_cert_fields), &k);
+		t->sni = xreallocarray(t->sni, t->nsni + 1, sizeof(*t->sni));
+		t->sni[t->nsni++] = k;
+	}
+}
+
 /*
  * <tls socketTLS=".." startTLS="..">: both true is an error, as in James.
- * Until TLS exists, implicit TLS keeps the server down (never serve
- * cleartext on a TLS port) and STARTTLS is left out with a warning.
+ * Like James (SslConfig), the children are read only when TLS is on: the
+ * samples keep keystore settings, with unset variables, in TLS-off blocks.
  */
 static void
 smtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
@@ -329,20 +528,18 @@ smtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
 	int r1 = cfg_xml_bool(x, node, "socketTLS", &sock);
 	int r2 = cfg_xml_bool(x, node, "startTLS", &start);
 
-	cfg_fields_read(x, node, tls_fields, NELEM(tls_fields), base);
 	if (r1 < 0 || r2 < 0)
 		return;
+	s->tls.keys.line = line;
+	if (sock || start)
+		cfg_fields_read(x, node, tls_fields, NELEM(tls_fields), &s->tls);
 	if (sock && start) {
 		cfg_error(x->diag, x->path, line,
 		    "<tls>: socketTLS and startTLS cannot both be true");
-	} else if (sock) {
-		cfg_warn(x->diag, x->path, line,
-		    "<tls>: implicit TLS is not yet supported; this server is not started");
-		s->enabled = false;
-	} else if (start) {
-		cfg_warn(x->diag, x->path, line,
-		    "<tls>: STARTTLS is not yet supported; the server runs without it");
+		return;
 	}
+	s->tls.socket_tls = sock;
+	s->tls.start_tls = start;
 }
 
 /* James's SenderAuthIdentifyVerificationHook modes. */
@@ -535,6 +732,8 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 	s->line = cfg_xml_line(node);
 	s->proto = CFG_PROTO_SMTP;
 	cfg_fields_defaults(server_fields, NELEM(server_fields), &ctx);
+	s->tls.cache_size = -1;
+	s->tls.cache_timeout = -1;
 
 	bool enabled = true;
 	cfg_xml_bool(x, node, "enabled", &enabled);
@@ -605,5 +804,36 @@ cfg_smtp_server_clear(struct cfg_server *s)
 	free(s->binds);
 	free(s->hello_name);
 	netlist_clear(&s->authorized);
+	cfg_tls_clear(&s->tls);
 	memset(s, 0, sizeof(*s));
+}
+
+static void
+tls_keys_clear(struct cfg_tls_keys *k)
+{
+	struct cfg_text *v[] = { &k->keystore, &k->keystore_type, &k->secret, &k->private_key,
+		&k->certificates };
+	for (size_t i = 0; i < NELEM(v); i++) {
+		if (v[i]->value != NULL && v[i] == &k->secret)
+			explicit_bzero(v[i]->value, strlen(v[i]->value));
+		free(v[i]->value);
+	}
+	free(k->hostname);
+}
+
+void
+cfg_tls_clear(struct cfg_tls *t)
+{
+	tls_keys_clear(&t->keys);
+	for (size_t i = 0; i < t->nsni; i++)
+		tls_keys_clear(&t->sni[i]);
+	free(t->sni);
+	for (size_t i = 0; i < t->nprotocols; i++)
+		free(t->protocols[i].value);
+	free(t->protocols);
+	for (size_t i = 0; i < t->nciphers; i++)
+		free(t->ciphers[i].value);
+	free(t->ciphers);
+	tls_free(t->ctx);
+	memset(t, 0, sizeof(*t));
 }

@@ -26,5 +26,7 @@ int cfg_smtp_load(const char *path, const struct config_opts *opts, struct cfg_d
 
 /* Frees what a server owns (not the struct itself). */
 void cfg_smtp_server_clear(struct cfg_server *s);
+/* Frees what a <tls> owns, its built context included; secrets are wiped. */
+void cfg_tls_clear(struct cfg_tls *t);
 
 #endif

@@ -19,6 +19,7 @@
 #include "../core/log.h"
 #include "../core/netaddr.h"
 #include "../core/xmalloc.h"
+#include "../net/tls.h"
 #include "../spool/spool.h"
 #include "dataread.h"
 #include "reply.h"
@@ -26,7 +27,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -110,7 +115,16 @@ struct session {
 	bool commit_pending;
 	bool read_paused;           /* reading stopped for output back-pressure */
 
-	struct event *line_ev;      /* deadline for completing one line */
+	int fd;                     /* the connection */
+	bool bev_owns_fd;           /* an OpenSSL bufferevent closes fd (and frees its SSL) */
+	bool tls_handshaking;       /* the line deadline bounds the handshake */
+	bool tls_active;
+	bool tls_switch_pending;    /* STARTTLS answered: switch once the 220 is written */
+	char tls_version[16];
+	char tls_cipher[80];
+
+	struct event *line_ev;      /* deadline for completing one line (or handshake) */
+	struct event *tls_ev;       /* runs the STARTTLS switch outside bufferevent callbacks */
 	struct event *free_ev;      /* deferred free (never free inside a callback) */
 	time_t started;
 	unsigned long long messages;
@@ -129,11 +143,19 @@ enum cmd_args {
 	ARG_REQ,
 };
 
+/* Command flags (struct cmd_def.flags). */
+enum {
+	CF_STARTTLS = 1u << 0, /* exists only where <tls startTLS="true"> */
+	CF_NO_TLS = 1u << 1,   /* refused once TLS is active (RFC 3207 4.2) */
+};
+
 struct cmd_def {
 	const char *verb;
 	unsigned states;            /* states the verb is allowed in */
 	enum cmd_args args;
+	unsigned flags;             /* CF_* */
 	const char *usage;          /* reply text (501 5.5.4) when ARG_REQ lacks one */
+	const char *argtext;        /* reply text (501 5.5.4) when ARG_NONE gets one, or NULL */
 	const struct cmd_seq_msg *seq; /* 503 texts by state, ends with states 0 */
 	void (*fn)(struct session *s, const char *arg, size_t len);
 	/* Called instead of the 503 reply when the state is wrong (BDAT must
@@ -203,12 +225,15 @@ tx_reset(struct session *s)
 		session_set_state(s, s->helo != NULL ? ST_READY : ST_GREETED);
 }
 
+/* The "with" protocol of the Received header (RFC 3848, RFC 6531 3.7.3). */
 static const char *
 session_protocol(const struct session *s)
 {
 	if (s->tx.smtputf8)
-		return "UTF8SMTP";
-	return s->hs.esmtp ? "ESMTP" : "SMTP";
+		return s->tls_active ? "UTF8SMTPS" : "UTF8SMTP";
+	if (!s->hs.esmtp)
+		return "SMTP";
+	return s->tls_active ? "ESMTPS" : "ESMTP";
 }
 
 /* Writes the Received: trace header (RFC 5321 4.4) as the first bytes. */
@@ -223,16 +248,21 @@ tx_write_received(struct session *s)
 
 	char *hdr;
 	const char *helo = s->helo != NULL ? s->helo : "unknown";
+	/* James's ReceivedDataLineFilter form of the TLS comment (1b.5). */
+	char tls[128] = "";
+	if (s->tls_active)
+		snprintf(tls, sizeof(tls), "\r\n\t(using %s with cipher %s)", s->tls_version,
+		    s->tls_cipher);
 	if (s->tx.nrcpts == 1)
-		hdr = xasprintf("Received: from %s ([%s])\r\n\tby %s (mailetd) with %s id %s\r\n"
+		hdr = xasprintf("Received: from %s ([%s])%s\r\n\tby %s (mailetd) with %s id %s\r\n"
 				"\tfor <%s>; %s\r\n",
-		    helo, s->client_text, s->srv->hello_name, session_protocol(s), s->tx.msgid,
-		    s->tx.rcpts[0], date);
+		    helo, s->client_text, tls, s->srv->hello_name, session_protocol(s),
+		    s->tx.msgid, s->tx.rcpts[0], date);
 	else
-		hdr = xasprintf("Received: from %s ([%s])\r\n\tby %s (mailetd) with %s id %s;\r\n"
+		hdr = xasprintf("Received: from %s ([%s])%s\r\n\tby %s (mailetd) with %s id %s;\r\n"
 				"\t%s\r\n",
-		    helo, s->client_text, s->srv->hello_name, session_protocol(s), s->tx.msgid,
-		    date);
+		    helo, s->client_text, tls, s->srv->hello_name, session_protocol(s),
+		    s->tx.msgid, date);
 	if (spool_msg_write(s->tx.msg, hdr, strlen(hdr)) != 0)
 		s->tx.write_failed = true;
 	free(hdr);
@@ -331,10 +361,16 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 
 	char sender[SMTP_MAILBOX_MAX + 1];
 	snprintf(sender, sizeof(sender), "%s", s->tx.sender.mailbox);
-	struct spool_attr attrs[1];
+	struct spool_attr attrs[3];
 	size_t nattrs = 0;
 	if (s->hs.relaying_allowed)
 		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.SMTPIsAuthNetwork", "true" };
+	if (s->tls_active) {
+		/* James's AddDefaultAttributesMessageHook (1b.5). */
+		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.ssl.protocol",
+			s->tls_version };
+		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.ssl.cipher", s->tls_cipher };
+	}
 	struct spool_envelope env = {
 		.sender = sender,
 		.rcpts = (const char *const *)s->tx.rcpts,
@@ -400,8 +436,13 @@ cmd_helo_common(struct session *s, const char *arg, size_t len, bool esmtp)
 		snprintf(size, sizeof(size), "SIZE");
 	const char *lines[] = {
 		first, "PIPELINING", size, "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING",
+		"STARTTLS",
 	};
-	reply_add_lines(session_out(s), 250, NULL, lines, sizeof(lines) / sizeof(lines[0]));
+	size_t n = sizeof(lines) / sizeof(lines[0]);
+	/* STARTTLS last, and only while it can still be used (RFC 3207 4.2). */
+	if (!s->srv->tls.start_tls || s->tls_active)
+		n--;
+	reply_add_lines(session_out(s), 250, NULL, lines, n);
 }
 
 static void
@@ -691,6 +732,30 @@ bdat_reject(struct session *s, const char *arg, size_t len, const struct cmd_seq
 	session_set_state(s, ST_BDAT);
 }
 
+/*
+ * STARTTLS (RFC 3207): 220, then the session forgets everything it was
+ * told in the clear (4.2: HELO name, transaction) and waits in GREETED.
+ * Reading stops now; the switch to TLS happens once the 220 is written
+ * (write_cb), and whatever the client sent after the command line is
+ * thrown away unread (CVE-2011-0411).
+ */
+static void
+cmd_starttls(struct session *s, const char *arg, size_t len)
+{
+	(void)arg;
+	(void)len;
+	session_reply(s, 220, "2.0.0", "Ready to start TLS");
+	tx_clear(s);
+	free(s->helo);
+	s->helo = NULL;
+	s->hs.helo = NULL;
+	s->hs.esmtp = false;
+	session_set_state(s, ST_GREETED);
+	s->tls_switch_pending = true;
+	bufferevent_disable(s->bev, EV_READ);
+	event_del(s->line_ev);
+}
+
 static void
 cmd_rset(struct session *s, const char *arg, size_t len)
 {
@@ -763,6 +828,11 @@ static const struct cmd_seq_msg seq_data[] = {
 	{ ST(ST_BDAT), 503, "5.5.1", "DATA is not allowed during a BDAT transfer" },
 	{ 0, 0, NULL, NULL },
 };
+static const struct cmd_seq_msg seq_starttls[] = {
+	{ ST(ST_MAIL) | ST(ST_RCPT), 503, "5.5.1", "Error: MAIL transaction in progress" },
+	{ ST(ST_BDAT), 503, "5.5.1", "Only BDAT, RSET, NOOP and QUIT are allowed during a BDAT transfer" },
+	{ 0, 0, NULL, NULL },
+};
 static const struct cmd_seq_msg seq_bdat_phase[] = {
 	{ ST(ST_BDAT), 503, "5.5.1", "Only BDAT, RSET, NOOP and QUIT are allowed during a BDAT transfer" },
 	{ 0, 0, NULL, NULL },
@@ -793,6 +863,9 @@ static const struct cmd_def smtp_cmds[] = {
 	    .seq = seq_bdat_phase },
 	{ .verb = "HELP", .states = ST_COMMAND, .args = ARG_OPT, .fn = cmd_help,
 	    .seq = seq_bdat_phase },
+	{ .verb = "STARTTLS", .states = ST(ST_GREETED) | ST(ST_READY), .args = ARG_NONE,
+	    .flags = CF_STARTTLS | CF_NO_TLS, .fn = cmd_starttls, .seq = seq_starttls,
+	    .argtext = "Syntax error (no parameters allowed) with STARTTLS command" },
 };
 
 static const struct cmd_def *
@@ -825,8 +898,12 @@ session_dispatch(struct session *s, const char *line, size_t len)
 		return;
 	}
 	const struct cmd_def *c = cmd_lookup(cl.verb);
-	if (c == NULL) {
+	if (c == NULL || ((c->flags & CF_STARTTLS) && !s->srv->tls.start_tls)) {
 		session_reply(s, 500, "5.5.1", "Command %s unrecognized.", cl.verb);
+		return;
+	}
+	if ((c->flags & CF_NO_TLS) && s->tls_active) {
+		session_reply(s, 503, "5.5.1", "TLS already active");
 		return;
 	}
 	log_debug(s->id, "event=command verb=%s state=%s", cl.verb, state_names[s->state]);
@@ -849,8 +926,11 @@ session_dispatch(struct session *s, const char *line, size_t len)
 		return;
 	}
 	if (c->args == ARG_NONE && cl.arg != NULL) {
-		session_reply(s, 501, "5.5.4", "Unexpected argument provided with %s command",
-		    c->verb);
+		if (c->argtext != NULL)
+			session_reply(s, 501, "5.5.4", "%s", c->argtext);
+		else
+			session_reply(s, 501, "5.5.4", "Unexpected argument provided with %s command",
+			    c->verb);
 		return;
 	}
 	if (c->args == ARG_REQ && cl.arg == NULL) {
@@ -974,7 +1054,8 @@ read_data(struct session *s, struct evbuffer *in)
 	evbuffer_drain(in, total);
 	/* A line in progress must be completed within the line deadline. */
 	session_line_deadline(s, s->dr.line_len > 0);
-	return 0;
+	/* evbuffer_peek gave at most 8 segments: go on if more are waiting. */
+	return total > 0 && evbuffer_get_length(in) > 0;
 }
 
 /*
@@ -1065,7 +1146,8 @@ session_process(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	for (;;) {
-		if (s->state == ST_CLOSING || s->state == ST_COMMIT || s->freeing)
+		if (s->state == ST_CLOSING || s->state == ST_COMMIT || s->freeing ||
+		    s->tls_switch_pending)
 			break;
 		if (s->errors > s->env->cfg->main.max_errors) {
 			session_reply(s, 421, "4.7.0", "%s Error: too many errors",
@@ -1111,11 +1193,21 @@ session_process(struct session *s)
 static void
 session_free(struct session *s)
 {
-	log_info(s->id, "event=disconnect client=%s messages=%llu duration=%lds", s->client_text,
-	    s->messages, (long)(time(NULL) - s->started));
+	log_info(s->id, "event=disconnect client=%s messages=%llu duration=%lds tls=%s",
+	    s->client_text, s->messages, (long)(time(NULL) - s->started),
+	    s->tls_active ? s->tls_version : "no");
 	tx_clear(s);
+	if (s->tls_active && !s->input_eof) {
+		/* close_notify (RFC 8446 6.1), best effort: the socket is non-blocking. */
+		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+		if (ssl != NULL && SSL_shutdown(ssl) < 0)
+			ERR_clear_error();
+	}
 	bufferevent_free(s->bev);
+	if (!s->bev_owns_fd)
+		close(s->fd);
 	event_free(s->line_ev);
+	event_free(s->tls_ev);
 	event_free(s->free_ev);
 	free(s->helo);
 	session_closed_fn closed = s->closed;
@@ -1154,7 +1246,8 @@ session_close(struct session *s)
 	session_set_state(s, ST_CLOSING);
 	bufferevent_disable(s->bev, EV_READ);
 	event_del(s->line_ev);
-	if (evbuffer_get_length(session_out(s)) == 0)
+	/* Nothing can be written before the handshake is done. */
+	if (evbuffer_get_length(session_out(s)) == 0 || s->tls_handshaking)
 		session_schedule_free(s);
 	/* else write_cb frees when the output has drained */
 }
@@ -1175,6 +1268,11 @@ write_cb(struct bufferevent *bev, void *arg)
 		session_schedule_free(s);
 		return;
 	}
+	if (s->tls_switch_pending) {
+		/* The 220 is out; switch outside this bufferevent's callback. */
+		event_active(s->tls_ev, EV_TIMEOUT, 0);
+		return;
+	}
 	if (s->read_paused) {
 		s->read_paused = false;
 		bufferevent_enable(s->bev, EV_READ);
@@ -1182,11 +1280,71 @@ write_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+/* Ends a session whose TLS handshake failed; nothing can be said to the client. */
+static void
+session_tls_failed(struct session *s, const char *reason)
+{
+	char q[200];
+	log_info(s->id, "event=tls-failed client=%s reason=%s", s->client_text,
+	    log_quote(q, sizeof(q), reason, strlen(reason)));
+	s->tls_handshaking = false;
+	s->input_eof = true;
+	tx_clear(s);
+	session_set_state(s, ST_CLOSING);
+	session_schedule_free(s);
+}
+
+/* The reason of the first OpenSSL error of the session's bufferevent. */
+static const char *
+session_tls_reason(struct session *s, char *buf, size_t len, const char *fallback)
+{
+	unsigned long e, first = 0;
+	if (!s->bev_owns_fd)
+		return fallback;
+	while ((e = bufferevent_get_openssl_error(s->bev)) != 0)
+		if (first == 0)
+			first = e;
+	if (first == 0)
+		return fallback;
+	return tls_error_reason(buf, len, first, fallback);
+}
+
+/* The handshake is done: TLS is active from here on (RFC 3207 4.2). */
+static void
+session_tls_done(struct session *s)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
+	const char *version, *cipher;
+	tls_describe(ssl, &version, &cipher);
+	snprintf(s->tls_version, sizeof(s->tls_version), "%s", version);
+	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s", cipher);
+	s->tls_handshaking = false;
+	s->tls_active = true;
+	event_del(s->line_ev);
+	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	char q[300];
+	log_info(s->id, "event=tls version=%s cipher=%s sni=%s", s->tls_version, s->tls_cipher,
+	    sni != NULL ? log_quote(q, sizeof(q), sni, strlen(sni)) : "none");
+	session_process(s);
+}
+
 static void
 event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
+	char reason[200];
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		session_tls_done(s);
+		return;
+	}
+	if (s->tls_handshaking && (what & (BEV_EVENT_TIMEOUT | BEV_EVENT_ERROR | BEV_EVENT_EOF))) {
+		const char *fallback = (what & BEV_EVENT_TIMEOUT) ? "handshake timeout"
+		    : (what & BEV_EVENT_EOF)			  ? "connection closed during handshake"
+								  : "socket error";
+		session_tls_failed(s, session_tls_reason(s, reason, sizeof(reason), fallback));
+		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		if ((what & BEV_EVENT_READING) && s->state != ST_CLOSING) {
 			log_info(s->id, "event=timeout state=%s", state_names[s->state]);
@@ -1207,7 +1365,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (what & BEV_EVENT_ERROR) {
 		/* Reset or write failure: nobody is left to answer. */
-		log_debug(s->id, "event=socket-error errno=%d", EVUTIL_SOCKET_ERROR());
+		log_debug(s->id, "event=socket-error errno=%d reason=\"%s\"", EVUTIL_SOCKET_ERROR(),
+		    session_tls_reason(s, reason, sizeof(reason), "none"));
 		s->input_eof = true;
 		if (s->state == ST_DATA || s->state == ST_BDAT)
 			log_info(s->id, "event=lost-connection state=%s", state_names[s->state]);
@@ -1235,9 +1394,69 @@ line_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	struct session *s = arg;
 	if (s->state == ST_CLOSING || s->freeing)
 		return;
+	if (s->tls_handshaking) {
+		session_tls_failed(s, "handshake not completed within connectiontimeout");
+		return;
+	}
 	log_info(s->id, "event=timeout reason=line-deadline state=%s", state_names[s->state]);
 	session_reply(s, 421, "4.4.2", "%s Error: timeout exceeded", s->srv->hello_name);
 	session_close(s);
+}
+
+/* Points the bufferevent's callbacks, timeouts and watermarks at the session. */
+static void
+session_setup_bev(struct session *s)
+{
+	bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
+	struct timeval tv = { .tv_sec = s->srv->idle_timeout, .tv_usec = 0 };
+	bufferevent_set_timeouts(s->bev, &tv, &tv);
+	size_t high = s->srv->max_line_length + 2;
+	if (high < SESSION_IN_HIGH)
+		high = SESSION_IN_HIGH;
+	bufferevent_setwatermark(s->bev, EV_READ, 0, high);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+/*
+ * Puts the connection under TLS as the server side of the handshake. The
+ * whole handshake must finish within connectiontimeout (the line
+ * deadline, which no byte resets).
+ */
+static void
+session_tls_start(struct session *s)
+{
+	SSL *ssl = tls_ssl_new(s->srv->tls.ctx);
+	s->bev = bufferevent_openssl_socket_new(s->base, s->fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL)
+		log_fatal("event=fatal msg=\"bufferevent_openssl_socket_new failed\"");
+	s->bev_owns_fd = true;
+	/* A client that closes without close_notify is an ordinary EOF. */
+	bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+	s->tls_handshaking = true;
+	session_setup_bev(s);
+	struct timeval tv = { .tv_sec = s->srv->idle_timeout, .tv_usec = 0 };
+	evtimer_add(s->line_ev, &tv);
+}
+
+/* The 220 to STARTTLS is written: drop the cleartext input, start TLS. */
+static void
+tls_switch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct session *s = arg;
+	if (!s->tls_switch_pending || s->freeing || s->state == ST_CLOSING)
+		return;
+	s->tls_switch_pending = false;
+	size_t junk = evbuffer_get_length(bufferevent_get_input(s->bev));
+	if (junk > 0)
+		/* Commands pipelined after STARTTLS (CVE-2011-0411): never run them. */
+		log_warn(s->id, "event=starttls-injection client=%s bytes=%zu "
+				"msg=\"input after STARTTLS discarded\"",
+		    s->client_text, junk);
+	bufferevent_free(s->bev); /* the plain one does not own the fd */
+	session_tls_start(s);
 }
 
 struct session *
@@ -1253,13 +1472,12 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->closed_arg = arg;
 	s->started = time(NULL);
 	s->state = ST_GREETED;
+	s->fd = fd;
 
-	s->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (s->bev == NULL)
-		log_fatal("event=fatal msg=\"bufferevent_socket_new failed\"");
 	s->line_ev = evtimer_new(base, line_timeout_cb, s);
 	s->free_ev = event_new(base, -1, 0, free_cb, s);
-	if (s->line_ev == NULL || s->free_ev == NULL)
+	s->tls_ev = event_new(base, -1, 0, tls_switch_cb, s);
+	if (s->line_ev == NULL || s->free_ev == NULL || s->tls_ev == NULL)
 		log_fatal("event=fatal msg=\"event_new failed\"");
 
 	if (netaddr_from_sockaddr(peer, &s->hs.client) == 0)
@@ -1272,14 +1490,16 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->hs.client_text = s->client_text;
 	s->hs.relaying_allowed = netlist_match(&env->server->authorized, &s->hs.client);
 
-	bufferevent_setcb(s->bev, read_cb, write_cb, event_cb, s);
-	struct timeval tv = { .tv_sec = s->srv->idle_timeout, .tv_usec = 0 };
-	bufferevent_set_timeouts(s->bev, &tv, &tv);
-	size_t high = s->srv->max_line_length + 2;
-	if (high < SESSION_IN_HIGH)
-		high = SESSION_IN_HIGH;
-	bufferevent_setwatermark(s->bev, EV_READ, 0, high);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	if (s->srv->tls.socket_tls) {
+		/* Implicit TLS (RFC 8314 3.3): the greeting waits for the handshake. */
+		session_tls_start(s);
+	} else {
+		/* Not BEV_OPT_CLOSE_ON_FREE: STARTTLS replaces this bufferevent. */
+		s->bev = bufferevent_socket_new(base, fd, 0);
+		if (s->bev == NULL)
+			log_fatal("event=fatal msg=\"bufferevent_socket_new failed\"");
+		session_setup_bev(s);
+	}
 
 	log_info(s->id, "event=connect client=%s server=%s relay=%s", s->client_text,
 	    s->srv->name, s->hs.relaying_allowed ? "yes" : "no");

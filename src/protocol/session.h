@@ -35,6 +35,9 @@ typedef void (*session_closed_fn)(void *arg);
  * Starts a session on the connected socket fd (owned from now on) on base:
  * runs the connect hooks and sends the greeting. peer is the client's
  * address. closed(arg) runs on base's thread after the session is freed.
+ * On a server with <tls socketTLS="true"> the connection starts with the
+ * TLS handshake (the greeting follows it); with startTLS="true" the
+ * session offers STARTTLS and switches the same socket to TLS itself.
  */
 struct session *session_new(struct event_base *base, int fd, const struct sockaddr *peer,
     const struct session_env *env, session_closed_fn closed, void *arg);
