@@ -3,6 +3,7 @@
 #   make run     install missing packages, configure, build, run on conf/
 #   make check   the same set-up, then every test (also under ASan+UBSan)
 #   make fuzz    run every libFuzzer target for FUZZ_TIME seconds
+#   make bench   mailetd against Postfix and smtp-sink (tests/bench/results.md)
 #
 # Objects go to build/ (build/asan/ for the sanitizer build, build/fuzz/
 # for clang + libFuzzer); the programs are src/mailetd and src/mailetctl.
@@ -16,7 +17,7 @@ ALL_CFLAGS = $(STD_FLAGS) $(CFLAGS) $(DEPS_CFLAGS) -DMAILETD_VERSION='"$(VERSION
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-LIB_DIRS = src/core src/config src/net src/protocol src/spool handlers handlers/core
+LIB_DIRS = src/core src/config src/auth src/net src/protocol src/spool handlers handlers/core
 LIB_SRCS = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 DAEMON_SRCS = src/mailetd.c
 CTL_SRCS = src/ctl/mailetctl.c
@@ -36,8 +37,8 @@ FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=$(OBJ)/fuzz/%)
 FUZZ_TIME ?= 60
 FUZZ_CHECK_TIME ?= 10
 
-.PHONY: all asan deps setup run check unit unit-asan integration integration-asan \
-	fuzz fuzz-check fuzz-build format clean distclean
+.PHONY: all asan deps setup tls-cert run check unit unit-asan integration integration-asan \
+	fuzz fuzz-check fuzz-build bench format clean distclean
 
 all: $(BINDIR)/mailetd $(BINDIR)/mailetctl
 
@@ -93,7 +94,18 @@ asan: $(OBJ)/asan/mailetd $(OBJ)/asan/mailetctl
 
 # --- running -----------------------------------------------------------------
 
-run: setup all
+# A self-signed certificate for the sample conf/ (the TLS servers on 2465
+# and 2587), made once; replace conf/private.key and conf/certs.pem with
+# real ones for production.
+tls-cert:
+	@test -s conf/private.key -a -s conf/certs.pem || { \
+		echo "making a self-signed certificate: conf/private.key conf/certs.pem"; \
+		(umask 077 && openssl req -x509 -newkey rsa:2048 -nodes -days 825 \
+			-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+			-keyout conf/private.key -out conf/certs.pem 2>/dev/null) && \
+		chmod 644 conf/certs.pem; }
+
+run: setup all tls-cert
 	./$(BINDIR)/mailetd -c conf
 
 # --- tests -------------------------------------------------------------------
@@ -107,16 +119,16 @@ $(OBJ)/asan/tests/%: tests/unit/%.c $(OBJ)/asan/libmailetd.a
 	$(CC) $(STD_FLAGS) $(SAN_FLAGS) $(DEPS_CFLAGS) $(CHECK_CFLAGS) \
 		-DMAILETD_VERSION='"$(VERSION)"' -o $@ $^ $(DEPS_LIBS) $(CHECK_LIBS)
 
-unit: $(UNIT_BINS)
+unit: $(UNIT_BINS) tls-cert
 	@sh tests/unit/run.sh $(UNIT_BINS)
 
-unit-asan: $(ASAN_UNIT_BINS)
+unit-asan: $(ASAN_UNIT_BINS) tls-cert
 	@sh tests/unit/run.sh $(ASAN_UNIT_BINS)
 
-integration: all
+integration: all tls-cert
 	python3 tests/integration/run.py --mailetd $(BINDIR)/mailetd --mailetctl $(BINDIR)/mailetctl
 
-integration-asan: asan
+integration-asan: asan tls-cert
 	python3 tests/integration/run.py --mailetd $(OBJ)/asan/mailetd \
 		--mailetctl $(OBJ)/asan/mailetctl --sanitizer
 
@@ -150,6 +162,13 @@ fuzz-check: fuzz-build
 
 # Keep the fuzz objects: they are only reached through a pattern chain.
 .SECONDARY: $(FUZZ_LIB_OBJS)
+
+# --- benchmarks (not part of check; installs postfix and gnuplot-nox) ---------
+
+BENCH_RUNS ?= 5
+
+bench: setup all
+	python3 tests/bench/bench.py --mailetd $(BINDIR)/mailetd --runs $(BENCH_RUNS)
 
 # --- housekeeping ------------------------------------------------------------
 

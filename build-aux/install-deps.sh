@@ -4,8 +4,9 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 
-pkgs="gcc make autoconf pkg-config libevent-dev libssl-dev libxml2-dev check
-clang libclang-rt-14-dev swaks curl python3 openssl procps"
+pkgs="gcc make autoconf pkg-config libevent-dev libssl-dev libxml2-dev libcrypt-dev check
+clang libclang-rt-14-dev swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl
+procps nmap"
 
 missing=""
 for p in $pkgs; do

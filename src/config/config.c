@@ -1,10 +1,13 @@
 /* config.c - loads the whole configuration directory (see config.h). */
 #include "config.h"
 
+#include "../auth/users.h"
 #include "../core/xmalloc.h"
+#include "../net/tls.h"
 #include "cfg_domains.h"
 #include "cfg_main.h"
 #include "cfg_smtp.h"
+#include "cfg_users.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -36,6 +39,13 @@ load_domains(struct config *cfg, const char *path, const struct config_opts *opt
 }
 
 static int
+load_users(struct config *cfg, const char *path, const struct config_opts *opts,
+    struct cfg_diag *diag)
+{
+	return cfg_users_load(path, opts, diag, &cfg->users);
+}
+
+static int
 load_main(struct config *cfg, const char *path, const struct config_opts *opts,
     struct cfg_diag *diag)
 {
@@ -56,7 +66,7 @@ static const struct {
 	{ "mailetd.xml", load_main },
 	{ "lmtpserver.xml", NULL },
 	{ "mailetcontainer.xml", NULL },
-	{ "usersrepository.xml", NULL },
+	{ "usersrepository.xml", load_users },
 	{ "recipientrewritetable.xml", NULL },
 	{ "dnsservice.xml", NULL },
 	{ "mailrepositorystore.xml", NULL },
@@ -153,6 +163,45 @@ io_workers(const struct config *cfg)
 	return cpus > 0 ? (unsigned)cpus : 1;
 }
 
+/*
+ * Builds the TLS context of every enabled server with TLS now, so that a
+ * bad key or password stops start-up (and "mailetd -t") with file:line,
+ * and a reload gets fresh certificates. Needs the data directory
+ * (file://var/ URLs), hence after mailetd.xml.
+ */
+static void
+build_tls(struct config *cfg, struct cfg_diag *diag)
+{
+	for (size_t i = 0; i < cfg->nservers; i++) {
+		struct cfg_server *s = &cfg->servers[i];
+		if (!s->enabled || !(s->tls.socket_tls || s->tls.start_tls))
+			continue;
+		s->tls.ctx = tls_new(&s->tls, s->file, cfg->confdir, cfg->main.data_dir, diag);
+	}
+}
+
+/*
+ * Opens the users repository on the data directory. Nothing is read
+ * here: the files are read at the first lookup, so "mailetd -t" and
+ * mailetctl's spool commands never touch them.
+ */
+static void
+open_users(struct config *cfg)
+{
+	if (cfg->main.data_dir == NULL)
+		return;
+	struct users_opts o = {
+		.virtual_hosting = cfg->users.virtual_hosting,
+		.iterations = cfg->users.iterations,
+		.failure_delay_ms = cfg->users.failure_delay_ms,
+		.domains = cfg->domains.names,
+		.ndomains = cfg->domains.n,
+		.admins = cfg->users.admins,
+		.nadmins = cfg->users.nadmins,
+	};
+	cfg->users_db = users_open(cfg->main.data_dir, &o);
+}
+
 struct config *
 config_load(const char *confdir, const struct config_opts *opts, struct cfg_diag *diag)
 {
@@ -179,7 +228,11 @@ config_load(const char *confdir, const struct config_opts *opts, struct cfg_diag
 		cfg->files = xreallocarray(cfg->files, cfg->nfiles + 1, sizeof(*cfg->files));
 		cfg->files[cfg->nfiles++] = path;
 	}
+	if (cfg->users.algorithm == NULL) /* usersrepository.xml failed to parse */
+		cfg->users.algorithm = xstrdup("PBKDF2-SHA512");
+	open_users(cfg);
 	check_binds(cfg, diag);
+	build_tls(cfg, diag);
 	cfg->io_workers = io_workers(cfg);
 	if (diag->errors > errors) {
 		config_free(cfg);
@@ -198,6 +251,8 @@ config_free(struct config *cfg)
 	free(cfg->servers);
 	cfg_domains_clear(&cfg->domains);
 	cfg_main_clear(&cfg->main);
+	users_free(cfg->users_db);
+	cfg_users_clear(&cfg->users);
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);
@@ -208,5 +263,8 @@ config_free(struct config *cfg)
 bool
 config_is_local_domain(const struct config *cfg, const char *domain, size_t len)
 {
-	return cfg != NULL && len > 0 && cfg_domains_contains(&cfg->domains, domain, len);
+	if (cfg == NULL || len == 0)
+		return false;
+	return cfg_domains_contains(&cfg->domains, domain, len) ||
+	    (cfg->users_db != NULL && users_domain_added(cfg->users_db, domain, len));
 }

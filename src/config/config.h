@@ -30,6 +30,41 @@ struct cfg_bind {
 	long line;                  /* line of the <bind> element (0: default) */
 };
 
+/* A text value of the configuration with the line it came from. */
+struct cfg_text {
+	char *value;                /* NULL: not given */
+	long line;
+};
+
+/* Key material of <tls> or of one <tls><sni><certificate> (james.md 1a.2). */
+struct cfg_tls_keys {
+	struct cfg_text keystore;      /* FileSystem URL of a PKCS#12 keystore */
+	struct cfg_text keystore_type; /* PKCS12; JKS (James's default) is refused */
+	struct cfg_text secret;        /* keystore or private key password */
+	struct cfg_text private_key;   /* FileSystem URL of a PEM key */
+	struct cfg_text certificates;  /* FileSystem URL of a PEM chain */
+	char *hostname;                /* SNI name (<certificate hostname=>), NULL for <tls> */
+	long line;                     /* line of <tls> or <certificate> */
+};
+
+struct tls; /* src/net/tls.h */
+
+/* <tls>: read by cfg_smtp.c, turned into an SSL_CTX by tls.c at load time. */
+struct cfg_tls {
+	struct cfg_tls_keys keys;   /* first: the key fields read either struct */
+	bool socket_tls;            /* [@socketTLS]: implicit TLS */
+	bool start_tls;             /* [@startTLS]: the STARTTLS command */
+	struct cfg_text *protocols; /* <supportedProtocols><protocol> */
+	size_t nprotocols;
+	struct cfg_text *ciphers;   /* <supportedCipherSuites><cipherSuite> (JSSE names) */
+	size_t nciphers;
+	struct cfg_tls_keys *sni;   /* <sni><certificate hostname=..> (mailetd) */
+	size_t nsni;
+	long cache_size;            /* <sessionCache><size>, -1 = OpenSSL default */
+	long cache_timeout;         /* <sessionCache><timeout> seconds, -1 = default */
+	struct tls *ctx;            /* built by config_load when TLS is on */
+};
+
 /* One <smtpserver> (later also <lmtpserver>) block. */
 struct cfg_server {
 	const char *file;       /* points into struct config's file names */
@@ -52,6 +87,7 @@ struct cfg_server {
 	bool brackets_enforcement;  /* <addressBracketsEnforcement>, default true */
 	bool auth_required;         /* <auth><required>: MAIL needs relay rights */
 	unsigned io_workers;        /* <ioWorkerCount>, 0 = not set */
+	struct cfg_tls tls;         /* <tls>; tls.ctx NULL = no TLS */
 };
 
 /* domainlist.xml */
@@ -60,6 +96,18 @@ struct cfg_domains {
 	size_t n;
 	char *default_domain;  /* <defaultDomain>, default "localhost" */
 };
+
+/* usersrepository.xml (james.md 1g.2) */
+struct cfg_users {
+	bool virtual_hosting;       /* <enableVirtualHosting>, default false */
+	char *algorithm;            /* <algorithm> as written, default "PBKDF2-SHA512" */
+	unsigned iterations;        /* PBKDF2 rounds of new hashes, 0 = default */
+	char **admins;              /* <administratorId(s)>, as written */
+	size_t nadmins;
+	unsigned failure_delay_ms;  /* <verifyFailureDelay>, default 0 */
+};
+
+struct users; /* src/auth/users.h */
 
 /* mailetd.xml: settings James keeps elsewhere (JVM flags, var/). */
 struct cfg_main {
@@ -80,6 +128,10 @@ struct config {
 	size_t nservers;
 	struct cfg_domains domains;
 	struct cfg_main main;
+	struct cfg_users users;
+	/* The users repository (users and run-time domains) on the data
+	 * directory; opened by config_load, read lazily. */
+	struct users *users_db;
 	unsigned io_workers;      /* resolved: max ioWorkerCount, default = cores */
 };
 
@@ -101,7 +153,11 @@ struct config *config_load(const char *confdir, const struct config_opts *opts,
     struct cfg_diag *diag);
 void config_free(struct config *cfg);
 
-/* True if domain (len bytes, any case, no trailing dot) is a local domain. */
+/*
+ * True if domain (len bytes, any case, no trailing dot) is a local domain:
+ * one of domainlist.xml or one added at run time with mailetctl (seen
+ * within a second; at most one stat(2) a second, see users.h).
+ */
 bool config_is_local_domain(const struct config *cfg, const char *domain, size_t len);
 
 #endif

@@ -59,3 +59,24 @@ def test_all_rcpts_rejected_then_data_503():
         codes = [c.read_reply()[0] for _ in range(5)]
         check(codes == [250, 250, 550, 550, 503], codes)
         c.cmd("QUIT", 221)
+
+
+def test_second_large_message_pipelined_behind_a_commit():
+    # While the first message commits, the second one piles up in the input
+    # buffer in many segments; all of it must be processed without new input.
+    with daemon(maxsize="10M") as d:
+        c = Client(d.port)
+        c.expect(220)
+        c.cmd("EHLO client.example", 250)
+        body = b"Subject: big\r\n\r\n" + (b"z" * 998 + b"\r\n") * 3000
+        one = (b"MAIL FROM:<a@example.org>\r\nRCPT TO:<b@mailetd.test>\r\nDATA\r\n" +
+               body + b".\r\n")
+        c.send(one + one + b"QUIT\r\n")
+        codes = []
+        while True:
+            code, lines = c.read_reply()
+            codes.append(code)
+            if code == 221:
+                break
+        check(codes == [250, 250, 354, 250] * 2 + [221], codes)
+        check(len(wait_for(lambda: len(d.spool_ids()) == 2 and d.spool_ids())) == 2, "spool")

@@ -470,17 +470,42 @@ START_TEST(test_errors_across_files)
 }
 END_TEST
 
+/*
+ * Key material for TLS blocks in tmpdir: a self-signed EC key and
+ * certificate (private.key, certs.pem, and private.csr as James's samples
+ * call it) and a PKCS#12 "keystore" protected by secret.
+ */
+static void
+put_tls_material(const char *secret)
+{
+	char *cmd = xasprintf("cd '%s' && openssl req -x509 -newkey ec -pkeyopt "
+			      "ec_paramgen_curve:prime256v1 -nodes -days 30 -subj /CN=localhost "
+			      "-keyout private.key -out certs.pem 2>/dev/null && cp certs.pem private.csr "
+			      "&& openssl pkcs12 -export -inkey private.key -in certs.pem "
+			      "-passout 'pass:%s' -out keystore 2>/dev/null",
+	    tmpdir, secret);
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+	free(cmd);
+}
+
 /* --- warnings: accepted, but named ---------------------------------------------- */
 
 static const struct {
 	const char *content;
 	const char *want;
 } warned[] = {
-	{ "<smtpservers>\n<smtpserver>\n<tls socketTLS=\"false\" startTLS=\"true\">\n"
+	/* TLS off: like James, the children are not read at all. */
+	{ "<smtpservers>\n<smtpserver>\n<tls socketTLS=\"false\" startTLS=\"false\">\n"
 	  "<keystore>file://conf/keystore</keystore><provider>x</provider><algorithm>SunX509</algorithm>\n"
 	  "<secret>${env:MAILETD_TEST_UNDEFINED}</secret><bogus/>\n</tls>\n</smtpserver>\n</smtpservers>\n",
+	    "" },
+	{ "<smtpservers>\n<smtpserver>\n<tls socketTLS=\"false\" startTLS=\"true\">\n"
+	  "<privateKey>private.key</privateKey><certificates>certs.pem</certificates>\n"
+	  "<provider>x</provider><algorithm>SunX509</algorithm><bogus/><clientAuth/>\n"
+	  "</tls>\n</smtpserver>\n</smtpservers>\n",
 	    "W @/smtpserver.xml:5: <bogus>: unknown element, ignored\n"
-	    "W @/smtpserver.xml:3: <tls>: STARTTLS is not yet supported; the server runs without it\n" },
+	    "W @/smtpserver.xml:5: <clientAuth>: client certificates are not yet supported; none is "
+	    "requested\n" },
 	{ "<smtpservers><smtpserver>\n<auth>\n<required>true</required>\n<announce>always</announce>\n"
 	  "<requireSSL>true</requireSSL>\n<plainAuthEnabled>true</plainAuthEnabled>\n</auth>\n"
 	  "<authRequired>true</authRequired>\n</smtpserver>\n"
@@ -544,27 +569,34 @@ static const struct {
 START_TEST(test_warned)
 {
 	unsetenv("MAILETD_TEST_UNDEFINED");
+	if (strstr(warned[_i].content, "<privateKey>") != NULL)
+		put_tls_material("");
 	put("smtpserver.xml", warned[_i].content);
 	config_free(load_expect(warned[_i].want));
 }
 END_TEST
 
+/* Implicit TLS needs readable key material; errors name the element's line. */
 START_TEST(test_socket_tls_disables)
 {
 	put("smtpserver.xml",
 	    "<smtpservers>\n"
 	    "<smtpserver><jmxName>plain</jmxName><bind>127.0.0.1:2525</bind></smtpserver>\n"
-	    "<smtpserver>\n<jmxName>smtps</jmxName><bind>127.0.0.1:2525</bind>\n"
-	    "<tls socketTLS=\"TRUE\" startTLS=\"false\"><keystore>x</keystore></tls>\n"
+	    "<smtpserver>\n<jmxName>smtps</jmxName><bind>127.0.0.1:2465</bind>\n"
+	    "<tls socketTLS=\"TRUE\" startTLS=\"false\">\n<keystore>x</keystore></tls>\n"
 	    "</smtpserver>\n</smtpservers>\n");
-	/* The disabled server may even share the bind address. */
-	struct config *cfg = load_expect(
-	    "W @/smtpserver.xml:5: <tls>: implicit TLS is not yet supported; this server is not started\n");
-	ck_assert_uint_eq(cfg->nservers, 2);
+	load_expect("E @/smtpserver.xml:6: <keystore>: cannot read @/x: No such file or directory\n");
+	put_tls_material("pw");
+	put("smtpserver.xml",
+	    "<smtpservers>\n"
+	    "<smtpserver>\n<jmxName>smtps</jmxName><bind>127.0.0.1:2465</bind>\n"
+	    "<tls socketTLS=\"TRUE\" startTLS=\"false\">\n<keystore>keystore</keystore>\n"
+	    "<keystoreType>PKCS12</keystoreType><secret>pw</secret></tls>\n"
+	    "</smtpserver>\n</smtpservers>\n");
+	struct config *cfg = load_expect("");
 	ck_assert(cfg->servers[0].enabled);
-	ck_assert_str_eq(cfg->servers[1].name, "smtps");
-	ck_assert(!cfg->servers[1].enabled);
-	ck_assert_int_eq(cfg->servers[1].line, 3);
+	ck_assert(cfg->servers[0].tls.socket_tls);
+	ck_assert_ptr_nonnull(cfg->servers[0].tls.ctx);
 	config_free(cfg);
 }
 END_TEST
@@ -572,15 +604,13 @@ END_TEST
 START_TEST(test_unsupported_files)
 {
 	static const char *const names[] = { "mailrepositorystore.xml", "lmtpserver.xml",
-		"dnsservice.xml", "usersrepository.xml", "mailetcontainer.xml",
-		"recipientrewritetable.xml" };
+		"dnsservice.xml", "mailetcontainer.xml", "recipientrewritetable.xml" };
 	for (size_t i = 0; i < NELEM(names); i++)
 		put(names[i], "not even XML");
 	put("logback.xml", "<configuration/>");
 	struct config *cfg = load_expect(
 	    "W @/lmtpserver.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/mailetcontainer.xml: file not yet supported by mailetd; ignored\n"
-	    "W @/usersrepository.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/recipientrewritetable.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/dnsservice.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/mailrepositorystore.xml: file not yet supported by mailetd; ignored\n");
@@ -902,7 +932,11 @@ START_TEST(test_sample_conf)
 	cfg_diag_init(&d);
 	struct config *cfg = config_load(sample_conf(), NULL, &d);
 	char *got = diag_text(&d);
-	ck_assert_msg(d.n == 0, "diagnostics:\n%s", got);
+	/* Only the AUTH settings of the submission servers may be warned about. */
+	ck_assert_msg(d.errors == 0, "diagnostics:\n%s", got);
+	for (size_t i = 0; i < d.n; i++)
+		ck_assert_msg(strstr(d.v[i].text, "SMTP AUTH is not yet supported") != NULL,
+		    "diagnostics:\n%s", got);
 	free(got);
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_uint_eq(cfg->nservers, 3);
@@ -917,42 +951,118 @@ START_TEST(test_sample_conf)
 	struct netaddr a;
 	ck_assert_int_eq(netaddr_parse("127.0.0.1", &a), 0);
 	ck_assert(netlist_match(&s->authorized, &a));
-	ck_assert(!cfg->servers[1].enabled);
-	ck_assert(!cfg->servers[2].enabled);
+	/* 2465 implicit TLS, 2587 STARTTLS, keys from "make tls-cert". */
+	ck_assert(cfg->servers[1].enabled);
+	ck_assert(cfg->servers[1].tls.socket_tls);
+	ck_assert_ptr_nonnull(cfg->servers[1].tls.ctx);
+	ck_assert_str_eq(cfg->servers[1].binds[0].text, "127.0.0.1:2465");
+	ck_assert(cfg->servers[2].enabled);
+	ck_assert(cfg->servers[2].tls.start_tls);
+	ck_assert_ptr_nonnull(cfg->servers[2].tls.ctx);
+	ck_assert_str_eq(cfg->servers[2].binds[0].text, "127.0.0.1:2587");
 	ck_assert(config_is_local_domain(cfg, "localhost", 9));
 	ck_assert(config_is_local_domain(cfg, "mailetd.test", 12));
 	ck_assert(cfg->main.fsync);
 	ck_assert_int_eq(cfg->main.log_level, LOG_LVL_INFO);
+	ck_assert(!cfg->users.virtual_hosting);
+	ck_assert_uint_eq(cfg->users.failure_delay_ms, 1000);
 	config_free(cfg);
 	cfg_diag_clear(&d);
 }
 END_TEST
 
-/* The disabled 465/587 blocks load once enabled: warnings only. */
+/* The sample's file://conf/ paths follow the configuration directory. */
 START_TEST(test_sample_conf_enabled)
 {
 	char *path = xasprintf("%s/smtpserver.xml", sample_conf());
 	char *text = slurp(path);
 	free(path);
-	for (char *p; (p = strstr(text, "enabled=\"false\"")) != NULL;)
-		memcpy(p, "enabled=\"true\" ", 15);
 	put("smtpserver.xml", text);
 	free(text);
 	struct cfg_diag d;
 	cfg_diag_init(&d);
 	struct config *cfg = config_load(tmpdir, NULL, &d);
 	char *got = diag_text(&d);
+	ck_assert_msg(cfg == NULL && strstr(got, "E @/smtpserver.xml:") != NULL &&
+		strstr(got, "<certificates>: cannot read @/certs.pem") != NULL,
+	    "diagnostics:\n%s", got);
+	free(got);
+	cfg_diag_clear(&d);
+
+	put_tls_material("");
+	cfg_diag_init(&d);
+	cfg = config_load(tmpdir, NULL, &d);
+	got = diag_text(&d);
 	ck_assert_msg(cfg != NULL && d.errors == 0, "diagnostics:\n%s", got);
-	ck_assert_ptr_nonnull(strstr(got, "<tls>: implicit TLS is not yet supported; this server "
-	    "is not started"));
-	ck_assert_ptr_nonnull(strstr(got, "<tls>: STARTTLS is not yet supported"));
-	ck_assert_ptr_nonnull(strstr(got, "SMTP AUTH is not yet supported"));
 	free(got);
 	ck_assert_uint_eq(cfg->nservers, 3);
-	ck_assert(!cfg->servers[1].enabled); /* implicit TLS */
-	ck_assert(cfg->servers[2].enabled);  /* runs without STARTTLS */
+	ck_assert_ptr_nonnull(cfg->servers[1].tls.ctx);
+	ck_assert_ptr_nonnull(cfg->servers[2].tls.ctx);
 	config_free(cfg);
 	cfg_diag_clear(&d);
+}
+END_TEST
+
+START_TEST(test_users_repository)
+{
+	struct config *cfg = load_expect("");
+	ck_assert(!cfg->users.virtual_hosting);
+	ck_assert_str_eq(cfg->users.algorithm, "PBKDF2-SHA512");
+	ck_assert_uint_eq(cfg->users.iterations, 0);
+	ck_assert_uint_eq(cfg->users.nadmins, 0);
+	ck_assert_uint_eq(cfg->users.failure_delay_ms, 0);
+	ck_assert_ptr_nonnull(cfg->users_db);
+	config_free(cfg);
+
+	put("usersrepository.xml",
+	    "<usersrepository name=\"LocalUsers\" class=\"x.Y\">\n"
+	    "<enableVirtualHosting>true</enableVirtualHosting>\n"
+	    "<algorithm>PBKDF2-SHA512-300000-512/plain</algorithm>\n"
+	    "<hashingMode>salted</hashingMode>\n"
+	    "<administratorId>root@example.com</administratorId>\n"
+	    "<administratorIds><administratorId>a@b.c</administratorId></administratorIds>\n"
+	    "<verifyFailureDelay>500ms</verifyFailureDelay>\n"
+	    "<enableForwarding>true</enableForwarding>\n"
+	    "</usersrepository>\n");
+	cfg = load_expect("");
+	ck_assert(cfg->users.virtual_hosting);
+	ck_assert_uint_eq(cfg->users.iterations, 300000);
+	ck_assert_uint_eq(cfg->users.nadmins, 2);
+	ck_assert_str_eq(cfg->users.admins[1], "a@b.c");
+	ck_assert_uint_eq(cfg->users.failure_delay_ms, 500);
+	config_free(cfg);
+
+	put("usersrepository.xml",
+	    "<usersrepository ldapHost=\"ldap://x\">\n"
+	    "<algorithm>SHA-512</algorithm>\n"
+	    "<verifyFailureDelay>2</verifyFailureDelay>\n"
+	    "</usersrepository>\n");
+	cfg = load_expect(
+	    "W @/usersrepository.xml:1: <usersrepository>: ldapHost: LDAP users repositories are "
+	    "not supported; users come from the file store in the data directory\n"
+	    "W @/usersrepository.xml:2: <algorithm>: new passwords are hashed with PBKDF2-SHA512; "
+	    "\"SHA-512\" hashes are only verified\n");
+	ck_assert_uint_eq(cfg->users.failure_delay_ms, 2000);
+	config_free(cfg);
+
+	put("usersrepository.xml",
+	    "<usersrepository>\n"
+	    "<algorithm>ROT13</algorithm>\n"
+	    "<hashingMode>sloppy</hashingMode>\n"
+	    "<verifyFailureDelay>2 fortnights</verifyFailureDelay>\n"
+	    "<enableVirtualHosting>perhaps</enableVirtualHosting>\n"
+	    "</usersrepository>\n");
+	load_expect(
+	    "E @/usersrepository.xml:2: <algorithm>: \"ROT13\" is not a password algorithm (use "
+	    "PBKDF2-SHA512, PBKDF2-SHA512-<iterations>, PBKDF2 or a digest such as SHA-512, "
+	    "optionally with /plain or /salted)\n"
+	    "E @/usersrepository.xml:3: <hashingMode>: \"sloppy\" is not valid (use plain, salted, "
+	    "legacy or legacy_salted)\n"
+	    "E @/usersrepository.xml:4: <verifyFailureDelay>: \"2 fortnights\" is not a duration "
+	    "(use a number of seconds, or a number with ms, s, m, h or d)\n"
+	    "E @/usersrepository.xml:5: <enableVirtualHosting>: \"perhaps\" is not a boolean (use "
+	    "true or false)\n");
+	drop("usersrepository.xml");
 }
 END_TEST
 
@@ -970,6 +1080,21 @@ load_james_file(const char *src, const char *name)
 	char *text = slurp(src);
 	drop("smtpserver.xml");
 	drop("domainlist.xml");
+	drop("usersrepository.xml");
+	if (strcmp(name, "smtpserver.xml") == 0) {
+		/* The key files the sample names, protected by its own <secret>. */
+		static char made[64];
+		char secret[64] = "";
+		const char *p = strstr(text, "<secret>"), *q;
+		if (p != NULL && (q = strstr(p, "</secret>")) != NULL && q - p - 8 < 64)
+			snprintf(secret, sizeof(secret), "%.*s", (int)(q - p - 8), p + 8);
+		char *ks = xasprintf("%s/keystore", tmpdir);
+		if (access(ks, F_OK) != 0 || strcmp(made, secret) != 0) {
+			put_tls_material(secret);
+			snprintf(made, sizeof(made), "%s", secret);
+		}
+		free(ks);
+	}
 	put(name, text);
 	free(text);
 	struct cfg_diag d;
@@ -982,13 +1107,14 @@ load_james_file(const char *src, const char *name)
 	cfg_diag_clear(&d);
 }
 
-/* Every smtpserver*.xml and domainlist.xml of James's corpus loads without error. */
+/* Every smtpserver*.xml, domainlist.xml and usersrepository.xml of James's corpus
+ * loads without error. */
 START_TEST(test_james_corpus)
 {
 	const char *root = james_conf();
 	DIR *top = opendir(root);
 	ck_assert_msg(top != NULL, "James corpus not found at %s (set JAMES_CONF)", root);
-	size_t smtp = 0, domains = 0;
+	size_t smtp = 0, domains = 0, users = 0;
 	struct dirent *e;
 	while ((e = readdir(top)) != NULL) {
 		if (e->d_name[0] == '.')
@@ -1012,6 +1138,9 @@ START_TEST(test_james_corpus)
 			} else if (strcmp(n, "domainlist.xml") == 0) {
 				load_james_file(src, "domainlist.xml");
 				domains++;
+			} else if (strcmp(n, "usersrepository.xml") == 0) {
+				load_james_file(src, "usersrepository.xml");
+				users++;
 			}
 			free(src);
 		}
@@ -1019,8 +1148,9 @@ START_TEST(test_james_corpus)
 		free(dir);
 	}
 	closedir(top);
-	ck_assert_msg(smtp >= 20 && domains >= 5, "only %zu smtpserver and %zu domainlist files",
-	    smtp, domains);
+	ck_assert_msg(smtp >= 20 && domains >= 5 && users >= 5,
+	    "only %zu smtpserver, %zu domainlist and %zu usersrepository files", smtp, domains,
+	    users);
 }
 END_TEST
 
@@ -1051,6 +1181,7 @@ config_suite(void)
 	tcase_add_test(tc, test_root_server);
 	tcase_add_test(tc, test_domains);
 	tcase_add_test(tc, test_domains_autodetect);
+	tcase_add_test(tc, test_users_repository);
 	tcase_add_test(tc, test_main_values);
 	tcase_add_test(tc, test_data_dir_parent);
 	suite_add_tcase(s, tc);
