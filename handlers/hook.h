@@ -49,8 +49,10 @@ struct hook_session {
 	const char *client_text;          /* client address as text */
 	const char *helo;                 /* HELO/EHLO argument, NULL before */
 	bool esmtp;                       /* EHLO (or LHLO) rather than HELO */
-	bool relaying_allowed;            /* authorizedAddresses (later AUTH) */
-	bool authenticated;
+	bool relaying_allowed;            /* authorizedAddresses or AUTH */
+	bool authenticated;               /* a successful AUTH */
+	const char *auth_user;            /* the authenticated user, or NULL */
+	bool auth_announced;              /* EHLO offers AUTH to this client now */
 	const struct smtp_path *sender;   /* NULL outside a transaction */
 	size_t nrcpts;                    /* recipients accepted so far */
 };

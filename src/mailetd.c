@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "core/id.h"
 #include "core/log.h"
+#include "core/worker.h"
 #include "core/xmalloc.h"
 #include "net/server.h"
 #include "spool/spool.h"
@@ -63,15 +64,6 @@ facility_parse(const char *s)
 		if (strcmp(s, tab[i].name) == 0)
 			return tab[i].value;
 	return -1;
-}
-
-/* Prints the collected diagnostics: "mailetd: error: file:line: ...". */
-static void
-print_diag(const struct cfg_diag *d)
-{
-	for (size_t i = 0; i < d->n; i++)
-		fprintf(stderr, "mailetd: %s: %s\n",
-		    d->v[i].kind == CFG_DIAG_ERROR ? "error" : "warning", d->v[i].text);
 }
 
 int
@@ -152,7 +144,7 @@ main(int argc, char **argv)
 	struct cfg_diag diag;
 	cfg_diag_init(&diag);
 	struct config *cfg = config_load(confdir, &opts, &diag);
-	print_diag(&diag);
+	cfg_diag_print(&diag, stderr, "mailetd");
 	if (test) {
 		if (cfg != NULL)
 			printf("configuration OK (%zu warning%s)\n", diag.warnings,
@@ -202,9 +194,12 @@ main(int argc, char **argv)
 	if (!cfg->main.fsync)
 		log_warn(NULL, "event=unsafe msg=\"spool fsync is off: a crash can lose "
 			       "acknowledged mail\"");
-	struct server *srv = server_new(cfg, spool, err, sizeof(err));
+	/* One pool for the whole daemon: password hashing for SMTP AUTH. */
+	struct worker_pool *workers = worker_pool_new(cfg->io_workers > 2 ? cfg->io_workers : 2);
+	struct server *srv = server_new(cfg, spool, workers, err, sizeof(err));
 	if (srv == NULL) {
 		log_error(NULL, "event=fatal msg=\"%s\"", err);
+		worker_pool_free(workers);
 		spool_close(spool);
 		free(spooldir);
 		config_free(cfg);
@@ -213,6 +208,8 @@ main(int argc, char **argv)
 	log_info(NULL, "event=ready version=%s confdir=%s spool=%s", MAILETD_VERSION, confdir,
 	    spooldir);
 	int rc = server_run(srv);
+	/* Queued checks post their results while the loops still exist. */
+	worker_pool_free(workers);
 	server_free(srv);
 	spool_close(spool);
 	free(spooldir);

@@ -2,8 +2,8 @@
  * auth_required.c - James's AuthRequiredHook (reference 1b.5).
  *
  * With <auth><required>true</required> (submission ports), MAIL from a
- * client that may not relay is refused. Until SMTP AUTH exists, only
- * clients in authorizedAddresses may send on such a server.
+ * client that may not relay is refused: it must AUTH first (a successful
+ * AUTH gives relaying rights) or be in authorizedAddresses.
  */
 #include "core_handlers.h"
 

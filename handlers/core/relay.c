@@ -9,6 +9,9 @@
  * (user%remote@local), bang paths (remote!user@local), and a quoted local
  * part holding an "@" ("user@remote"@local). Source routes were already
  * dropped by the parser, so the final mailbox is what is judged.
+ *
+ * As James: the reply is 530 5.7.1 when AUTH is announced to this client
+ * (it could authenticate and relay), 550 5.7.1 otherwise.
  */
 #include "core_handlers.h"
 
@@ -22,6 +25,13 @@ static const struct hook_result relay_denied = {
 	.code = 550,
 	.ecode = "5.7.1",
 	.text = "Requested action not taken: relaying denied",
+};
+
+static const struct hook_result relay_auth_required = {
+	.verdict = HOOK_DENY,
+	.code = 530,
+	.ecode = "5.7.1",
+	.text = "Authentication Required",
 };
 
 static bool
@@ -40,14 +50,15 @@ relay_rcpt(const struct hook_session *s, const struct smtp_path *rcpt)
 {
 	if (s->relaying_allowed)
 		return HOOK_RESULT_DECLINED;
+	const struct hook_result denied = s->auth_announced ? relay_auth_required : relay_denied;
 	if (rcpt->at >= rcpt->len)
-		return relay_denied; /* the session always adds a domain */
+		return denied; /* the session always adds a domain */
 	const char *domain = rcpt->mailbox + rcpt->at + 1;
 	size_t dlen = rcpt->len - rcpt->at - 1;
 	if (!config_is_local_domain(s->cfg, domain, dlen))
-		return relay_denied;
+		return denied;
 	if (relay_has_routing(rcpt))
-		return relay_denied;
+		return denied;
 	return HOOK_RESULT_DECLINED;
 }
 

@@ -63,3 +63,11 @@ cfg_warn(struct cfg_diag *d, const char *file, long line, const char *fmt, ...)
 	diag_add(d, CFG_DIAG_WARNING, file, line, fmt, ap);
 	va_end(ap);
 }
+
+void
+cfg_diag_print(const struct cfg_diag *d, FILE *f, const char *prog)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(f, "%s: %s: %s\n", prog,
+		    d->v[i].kind == CFG_DIAG_ERROR ? "error" : "warning", d->v[i].text);
+}

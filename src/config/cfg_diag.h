@@ -10,6 +10,7 @@
 #define MAILETD_CFG_DIAG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum cfg_diag_kind {
 	CFG_DIAG_ERROR,
@@ -35,5 +36,8 @@ void cfg_error(struct cfg_diag *d, const char *file, long line, const char *fmt,
     __attribute__((format(printf, 4, 5)));
 void cfg_warn(struct cfg_diag *d, const char *file, long line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Prints every message as "prog: error: text" or "prog: warning: text". */
+void cfg_diag_print(const struct cfg_diag *d, FILE *f, const char *prog);
 
 #endif

@@ -70,6 +70,8 @@ static const struct cfg_field main_fields[] = {
 	    .nsub = NELEM(log_fields) },
 	{ .name = "maxErrors", .type = CFG_T_UINT, .min = 1, .max = 1000, .def = 20,
 	    .off = M(max_errors) },
+	{ .name = "minDataRate", .type = CFG_T_UINT, .min = 1, .max = 100000000, .def = 500,
+	    .off = M(min_data_rate) },
 };
 
 /* <spool><fsync>: false is allowed (tests, benchmarks) but loses the 250 promise. */

@@ -26,12 +26,16 @@
 struct smtp_ctx {
 	struct cfg_server srv;
 	unsigned warned; /* SMTP_W_* bits: warnings given once per server */
+	bool announce_set;               /* <auth><announce> was given */
+	enum cfg_auth_announce legacy;   /* what <authRequired> maps to */
+	bool plain_auth;                 /* <auth><plainAuthEnabled>, default true */
+	bool mechs_set;                  /* <auth><saslMechanisms> was given */
+	unsigned mechs;                  /* CFG_MECH_* it names */
 };
 
 _Static_assert(offsetof(struct smtp_ctx, srv) == 0, "srv must come first");
 
 enum {
-	SMTP_W_AUTH = 1u << 0,
 	SMTP_W_DISABLED_FEATURES = 1u << 1,
 };
 
@@ -39,16 +43,22 @@ enum {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static cfg_field_fn smtp_bind, smtp_hello, smtp_authorized, smtp_tls, smtp_verify,
-    smtp_handlerchain, smtp_proxy, smtp_disabled_features, smtp_auth_unsupported;
+    smtp_handlerchain, smtp_proxy, smtp_disabled_features, smtp_auth_unsupported,
+    smtp_auth_announce, smtp_auth_legacy, smtp_sasl_mechs, smtp_plain_disallowed;
 
-/* <auth>: only <required> means something before SMTP AUTH exists. */
+/*
+ * <auth> (james.md 1a.3). requireSSL defaults to true, as James's
+ * documentation says; James's code defaults to false and, for PLAIN and
+ * LOGIN, only hides the EHLO keyword. mailetd refuses AUTH before TLS.
+ */
 static const struct cfg_field auth_fields[] = {
 	{ .name = "required", .type = CFG_T_BOOL, .def = 0, .off = SRV(auth_required) },
-	{ .name = "announce", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
-	{ .name = "requireSSL", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
-	{ .name = "plainAuthEnabled", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+	{ .name = "announce", .type = CFG_T_FUNC, .fn = smtp_auth_announce },
+	{ .name = "requireSSL", .type = CFG_T_BOOL, .def = 1, .off = SRV(auth_require_ssl) },
+	{ .name = "plainAuthEnabled", .type = CFG_T_BOOL, .def = 1,
+	    .off = offsetof(struct smtp_ctx, plain_auth) },
 	{ .name = "saslMechanisms", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT,
-	    .fn = smtp_auth_unsupported },
+	    .fn = smtp_sasl_mechs },
 	{ .name = "oidc", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
 	{ .name = "gssapi", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
 };
@@ -110,8 +120,8 @@ static const struct cfg_field server_fields[] = {
 	    .off = SRV(io_workers) },
 	{ .name = "auth", .type = CFG_T_BLOCK, .off = 0, .sub = auth_fields,
 	    .nsub = NELEM(auth_fields) },
-	{ .name = "authRequired", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
-	{ .name = "plainAuthDisallowed", .type = CFG_T_FUNC, .fn = smtp_auth_unsupported },
+	{ .name = "authRequired", .type = CFG_T_FUNC, .fn = smtp_auth_legacy },
+	{ .name = "plainAuthDisallowed", .type = CFG_T_FUNC, .fn = smtp_plain_disallowed },
 	{ .name = "tls", .type = CFG_T_FUNC, .fn = smtp_tls },
 	{ .name = "verifyIdentity", .type = CFG_T_FUNC, .fn = smtp_verify },
 	{ .name = "handlerchain", .type = CFG_T_FUNC, .fn = smtp_handlerchain },
@@ -592,16 +602,105 @@ smtp_disabled_features(struct cfg_xml *x, xmlNode *node, void *base)
 	    "<disabledFeatures>: not yet supported; ignored");
 }
 
-/* Any AUTH setting but <auth><required>: one warning per server. */
+/* <auth><oidc>, <auth><gssapi>: mechanisms mailetd does not have yet. */
 static void
 smtp_auth_unsupported(struct cfg_xml *x, xmlNode *node, void *base)
 {
+	(void)base;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<%s>: this SASL mechanism is not yet supported; ignored", cfg_xml_name(node));
+}
+
+static const struct cfg_keyword announce_words[] = {
+	{ "never", CFG_ANNOUNCE_NEVER },
+	{ "always", CFG_ANNOUNCE_ALWAYS },
+	{ "forUnauthorizedAddresses", CFG_ANNOUNCE_UNAUTHORIZED },
+	{ NULL, 0 },
+};
+
+/* <auth><announce>: never, always or forUnauthorizedAddresses (any case). */
+static void
+smtp_auth_announce(struct cfg_xml *x, xmlNode *node, void *base)
+{
 	struct smtp_ctx *ctx = base;
-	if ((ctx->warned & SMTP_W_AUTH) != 0)
+	int v;
+	if (cfg_xml_keyword(x, node, announce_words, &v) < 0)
 		return;
-	ctx->warned |= SMTP_W_AUTH;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node), "<%s>: SMTP AUTH is not yet supported",
-	    cfg_xml_name(node));
+	ctx->srv.auth_announce = (enum cfg_auth_announce)v;
+	ctx->announce_set = true;
+}
+
+/* Deprecated <authRequired>, used when <auth><announce> is absent (as James). */
+static void
+smtp_auth_legacy(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct smtp_ctx *ctx = base;
+	char *v;
+	if (cfg_xml_text(x, node, &v) < 0)
+		return;
+	if (strcasecmp(v, "true") == 0)
+		ctx->legacy = CFG_ANNOUNCE_UNAUTHORIZED;
+	else if (strcasecmp(v, "announce") == 0)
+		ctx->legacy = CFG_ANNOUNCE_ALWAYS;
+	else
+		ctx->legacy = CFG_ANNOUNCE_NEVER;
+	free(v);
+}
+
+/* <plainAuthDisallowed>: James's SMTP server ignores it for PLAIN and LOGIN. */
+static void
+smtp_plain_disallowed(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	(void)base;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<plainAuthDisallowed>: has no effect on SMTP (use <auth><requireSSL>); ignored");
+}
+
+/*
+ * <auth><saslMechanisms> (repeatable, comma list): which of PLAIN and LOGIN
+ * are offered; factories by simple or full class name. Others warn.
+ */
+static void
+smtp_sasl_mechs(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	struct smtp_ctx *ctx = base;
+	long line = cfg_xml_line(node);
+	char *v, q[QUOTE_MAX];
+	if (cfg_xml_text(x, node, &v) < 0)
+		return;
+	ctx->mechs_set = true;
+	const char *p = v;
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+		while (len > 0 && isspace((unsigned char)*p)) {
+			p++;
+			len--;
+		}
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
+			len--;
+		if (len == 0) {
+			cfg_error(x->diag, x->path, line, "<saslMechanisms>: blank entry in the list");
+		} else {
+			const char *simple = p;
+			for (size_t i = 0; i < len; i++)
+				if (p[i] == '.')
+					simple = p + i + 1;
+			size_t sl = len - (size_t)(simple - p);
+			if (sl == 25 && strncmp(simple, "PlainSaslMechanismFactory", sl) == 0)
+				ctx->mechs |= CFG_MECH_PLAIN;
+			else if (sl == 25 && strncmp(simple, "LoginSaslMechanismFactory", sl) == 0)
+				ctx->mechs |= CFG_MECH_LOGIN;
+			else
+				cfg_warn(x->diag, x->path, line,
+				    "<saslMechanisms>: %s is not yet supported; ignored",
+				    log_quote(q, sizeof(q), p, len));
+		}
+		if (end == NULL)
+			break;
+		p = end + 1;
+	}
+	free(v);
 }
 
 /*
@@ -641,9 +740,9 @@ list_add(char ***v, size_t *n, char *cls)
 static void
 smtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 {
+	struct smtp_ctx *ctx = base;
 	char **names = NULL, *cls;
 	size_t n = 0;
-	(void)base;
 
 	for (xmlNode *c = cfg_xml_child(node, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
 		if (strcmp(cfg_xml_name(c), "handler") != 0) {
@@ -663,6 +762,9 @@ smtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 			list_add(&names, &n, cls);
 	}
 	if (cfg_xml_attr(x, node, "coreHandlersPackage", &cls) == 1) {
+		/* James's loader without AuthCmdHandler and AuthRequiredHook. */
+		if (strcmp(cls, "org.apache.james.smtpserver.NoAuthCmdHandlerLoader") == 0)
+			ctx->srv.auth_enabled = false;
 		if (core_loader(cls))
 			free(cls);
 		else
@@ -732,6 +834,7 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 	s->line = cfg_xml_line(node);
 	s->proto = CFG_PROTO_SMTP;
 	cfg_fields_defaults(server_fields, NELEM(server_fields), &ctx);
+	s->auth_enabled = true;
 	s->tls.cache_size = -1;
 	s->tls.cache_timeout = -1;
 
@@ -753,6 +856,18 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 		s->enabled = false;
 	}
 
+	if (!ctx.announce_set)
+		s->auth_announce = ctx.legacy;
+	s->auth_mechs = !ctx.plain_auth ? 0
+	    : ctx.mechs_set		    ? ctx.mechs
+					    : CFG_MECH_LOGIN | CFG_MECH_PLAIN;
+	if (!s->auth_enabled && s->auth_required) {
+		/* As in James: NoAuthCmdHandlerLoader has no AuthRequiredHook. */
+		if (enabled)
+			cfg_warn(x->diag, x->path, s->line,
+			    "<auth><required>: no effect with NoAuthCmdHandlerLoader (as in James)");
+		s->auth_required = false;
+	}
 	if (s->name == NULL)
 		s->name = xasprintf("smtpserver%zu", index + 1);
 	if (s->hello_name == NULL)

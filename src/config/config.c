@@ -9,9 +9,11 @@
 #include "cfg_smtp.h"
 #include "cfg_users.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -206,6 +208,14 @@ struct config *
 config_load(const char *confdir, const struct config_opts *opts, struct cfg_diag *diag)
 {
 	size_t errors = diag->errors;
+	/* James treats a missing file as empty, but a missing directory is a
+	 * typo in -c, not an empty configuration. */
+	struct stat st;
+	if (stat(confdir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		cfg_error(diag, confdir, 0, "not a configuration directory: %s",
+		    stat(confdir, &st) != 0 ? strerror(errno) : "not a directory");
+		return NULL;
+	}
 	struct config *cfg = xcalloc(1, sizeof(*cfg));
 	cfg->confdir = xstrdup(confdir);
 	size_t dl = strlen(confdir);

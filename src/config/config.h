@@ -65,6 +65,19 @@ struct cfg_tls {
 	struct tls *ctx;            /* built by config_load when TLS is on */
 };
 
+/* <auth><announce>: to whom EHLO offers AUTH (james.md 1a.3). */
+enum cfg_auth_announce {
+	CFG_ANNOUNCE_NEVER,
+	CFG_ANNOUNCE_ALWAYS,
+	CFG_ANNOUNCE_UNAUTHORIZED, /* forUnauthorizedAddresses */
+};
+
+/* SASL mechanisms (struct cfg_server.auth_mechs). */
+enum {
+	CFG_MECH_LOGIN = 1u << 0,
+	CFG_MECH_PLAIN = 1u << 1,
+};
+
 /* One <smtpserver> (later also <lmtpserver>) block. */
 struct cfg_server {
 	const char *file;       /* points into struct config's file names */
@@ -86,6 +99,10 @@ struct cfg_server {
 	bool helo_enforcement;      /* <heloEhloEnforcement>, default true */
 	bool brackets_enforcement;  /* <addressBracketsEnforcement>, default true */
 	bool auth_required;         /* <auth><required>: MAIL needs relay rights */
+	bool auth_enabled;          /* AUTH exists (false: NoAuthCmdHandlerLoader) */
+	enum cfg_auth_announce auth_announce; /* <auth><announce> / <authRequired> */
+	bool auth_require_ssl;      /* <auth><requireSSL>, default true (see docs) */
+	unsigned auth_mechs;        /* CFG_MECH_* usable (<plainAuthEnabled>, <saslMechanisms>) */
 	unsigned io_workers;        /* <ioWorkerCount>, 0 = not set */
 	struct cfg_tls tls;         /* <tls>; tls.ctx NULL = no TLS */
 };
@@ -118,6 +135,8 @@ struct cfg_main {
 	int log_level;            /* <log><level>, enum log_level, default info */
 	int syslog_facility;      /* <log><syslog>facility</syslog>, -1 = off */
 	unsigned max_errors;      /* <maxErrors> per session before 421, default 20 */
+	unsigned min_data_rate;   /* <minDataRate> bytes/s a DATA/BDAT transfer must
+	                             keep up after its first connectiontimeout, default 500 */
 };
 
 struct config {

@@ -235,9 +235,7 @@ ctl_data_dir(const char *confdir, const char *datadir)
 	cfg_diag_init(&diag);
 	struct config *cfg = config_load(confdir, &opts, &diag);
 	if (cfg == NULL) {
-		for (size_t i = 0; i < diag.n; i++)
-			fprintf(stderr, "mailetctl: %s%s\n",
-			    diag.v[i].kind == CFG_DIAG_WARNING ? "warning: " : "", diag.v[i].text);
+		cfg_diag_print(&diag, stderr, "mailetctl");
 		if (diag.n == 0)
 			fprintf(stderr,
 			    "mailetctl: %s: cannot load the "
@@ -273,9 +271,7 @@ ctl_config(const char *confdir, const char *datadir)
 	cfg_diag_init(&diag);
 	struct config *cfg = config_load(confdir, &opts, &diag);
 	if (cfg == NULL) {
-		for (size_t i = 0; i < diag.n; i++)
-			if (diag.v[i].kind == CFG_DIAG_ERROR)
-				fprintf(stderr, "mailetctl: %s\n", diag.v[i].text);
+		cfg_diag_print(&diag, stderr, "mailetctl");
 		if (diag.errors == 0)
 			fprintf(stderr, "mailetctl: %s: cannot load the configuration\n", confdir);
 	} else if (cfg->users_db == NULL) {

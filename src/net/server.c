@@ -386,7 +386,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 /* construction                                                           */
 
 struct server *
-server_new(const struct config *cfg, struct spool *spool, char *err, size_t errlen)
+server_new(const struct config *cfg, struct spool *spool, struct worker_pool *workers,
+    char *err, size_t errlen)
 {
 	struct server *srv = xcalloc(1, sizeof(*srv));
 	srv->cfg = cfg;
@@ -406,6 +407,7 @@ server_new(const struct config *cfg, struct spool *spool, char *err, size_t errl
 		c->env.cfg = cfg;
 		c->env.server = &cfg->servers[i];
 		c->env.spool = spool;
+		c->env.workers = workers;
 		c->env.chain = chain_core();
 		pthread_mutex_init(&c->iplock, NULL);
 		if (cfg->servers[i].enabled)

@@ -15,14 +15,16 @@
 struct config;
 struct spool;
 struct server;
+struct worker_pool;
 
 /*
  * Creates the I/O threads' loops and binds every enabled server's
  * addresses. On failure returns NULL with a reason ("cannot bind
- * 127.0.0.1:25: Permission denied") in err. cfg and spool must outlive it.
+ * 127.0.0.1:25: Permission denied") in err. cfg, spool and workers (the
+ * pool that checks AUTH passwords) must outlive it.
  */
-struct server *server_new(const struct config *cfg, struct spool *spool, char *err,
-    size_t errlen);
+struct server *server_new(const struct config *cfg, struct spool *spool,
+    struct worker_pool *workers, char *err, size_t errlen);
 
 /*
  * Runs until SIGTERM or SIGINT, then stops accepting, lets sessions finish

@@ -3,7 +3,8 @@
  *
  * Input discipline: bytes arrive in the bufferevent's input buffer and are
  * taken out by exactly one of three readers, chosen by the state: the
- * bounded command-line reader, the DATA decoder (dataread.c), or the BDAT
+ * bounded command-line reader (which also reads AUTH's SASL response
+ * lines, with their own limit), the DATA decoder (dataread.c), or the BDAT
  * chunk reader. Commands are looked up in one const table that says in
  * which states a verb is allowed and whether it takes an argument; only
  * the dispatcher checks sequence, syntax and the error ceiling. Policy is
@@ -14,6 +15,7 @@
 #include "session.h"
 
 #include "../../handlers/chain.h"
+#include "../auth/users.h"
 #include "../config/config.h"
 #include "../core/id.h"
 #include "../core/log.h"
@@ -23,6 +25,7 @@
 #include "../spool/spool.h"
 #include "dataread.h"
 #include "reply.h"
+#include "sasl.h"
 #include "smtp_parse.h"
 
 #include <event2/buffer.h>
@@ -30,6 +33,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -57,13 +61,15 @@ enum session_state {
 	ST_DATA,     /* reading the DATA stream */
 	ST_BDAT,     /* inside a BDAT transfer (RFC 3030) */
 	ST_COMMIT,   /* waiting for the spool to make the message durable */
+	ST_SASL,     /* AUTH: reading the client's next SASL response line */
+	ST_AUTHCHECK, /* AUTH: waiting for the password check (or the failure delay) */
 	ST_CLOSING,  /* last reply queued, closing */
 };
 
 #define ST(x) (1u << (x))
 
 static const char *const state_names[] = {
-	"greeted", "ready", "mail", "rcpt", "data", "bdat", "commit", "closing",
+	"greeted", "ready", "mail", "rcpt", "data", "bdat", "commit", "sasl", "authcheck", "closing",
 };
 
 /* The mail transaction: cleared on RSET, HELO/EHLO, end of data and close. */
@@ -124,10 +130,24 @@ struct session {
 	char tls_cipher[80];
 
 	struct event *line_ev;      /* deadline for completing one line (or handshake) */
+	struct event *data_ev;      /* deadline of the DATA/BDAT stage as a whole */
+	struct timespec data_start; /* when the DATA/BDAT stage began */
+	uint64_t data_bytes;        /* octets received in the stage so far */
 	struct event *tls_ev;       /* runs the STARTTLS switch outside bufferevent callbacks */
 	struct event *free_ev;      /* deferred free (never free inside a callback) */
 	time_t started;
 	unsigned long long messages;
+
+	/* SMTP AUTH (RFC 4954); the authenticated state is in hs. */
+	enum sasl_mech sasl_mech;   /* the exchange in progress, SASL_NONE outside one */
+	char *sasl_user;            /* LOGIN: the user name given; PLAIN: authcid (logs) */
+	char *authzid;              /* PLAIN: the identity asked for, if not authcid */
+	char *auth_user;            /* the authenticated user (hs.auth_user) */
+	unsigned auth_failures;     /* failed AUTH commands in this session */
+	bool auth_slow;             /* this AUTH's reply waits for auth_ev */
+	bool auth_pending;          /* users_verify_async has not called back yet */
+	int auth_reply;             /* the reply held back by auth_ev */
+	struct event *auth_ev;      /* slows the reply after repeated failures */
 };
 
 struct cmd_seq_msg {
@@ -147,6 +167,8 @@ enum cmd_args {
 enum {
 	CF_STARTTLS = 1u << 0, /* exists only where <tls startTLS="true"> */
 	CF_NO_TLS = 1u << 1,   /* refused once TLS is active (RFC 3207 4.2) */
+	CF_AUTH = 1u << 2,     /* AUTH: exists unless NoAuthCmdHandlerLoader, needs TLS
+				* with requireSSL, refused once authenticated */
 };
 
 struct cmd_def {
@@ -166,6 +188,7 @@ struct cmd_def {
 static void session_process(struct session *s);
 static void session_close(struct session *s);
 static void session_set_state(struct session *s, enum session_state st);
+static void data_stage_begin(struct session *s);
 
 /* ---------------------------------------------------------------------- */
 /* replies                                                                */
@@ -212,6 +235,7 @@ tx_clear(struct session *s)
 	if (tx->msg != NULL)
 		spool_msg_abort(tx->msg);
 	memset(tx, 0, sizeof(*tx));
+	event_del(s->data_ev); /* every end of a transaction ends its data stage */
 	s->hs.sender = NULL;
 	s->hs.nrcpts = 0;
 }
@@ -229,11 +253,36 @@ tx_reset(struct session *s)
 static const char *
 session_protocol(const struct session *s)
 {
+	bool a = s->hs.authenticated;
 	if (s->tx.smtputf8)
-		return s->tls_active ? "UTF8SMTPS" : "UTF8SMTP";
+		return s->tls_active ? (a ? "UTF8SMTPSA" : "UTF8SMTPS")
+				     : (a ? "UTF8SMTPA" : "UTF8SMTP");
 	if (!s->hs.esmtp)
 		return "SMTP";
-	return s->tls_active ? "ESMTPS" : "ESMTP";
+	return s->tls_active ? (a ? "ESMTPSA" : "ESMTPS") : (a ? "ESMTPA" : "ESMTP");
+}
+
+/*
+ * True if EHLO offers AUTH to this client now (james.md 1a.3): AUTH exists,
+ * a mechanism is enabled, TLS is active unless requireSSL is off, and the
+ * announce policy names this client (forUnauthorizedAddresses: a client
+ * outside authorizedAddresses). The relay hook's 530/550 choice follows it.
+ */
+static bool
+session_auth_offered(const struct session *s)
+{
+	const struct cfg_server *c = s->srv;
+	if (!c->auth_enabled || c->auth_mechs == 0 || (c->auth_require_ssl && !s->tls_active))
+		return false;
+	switch (c->auth_announce) {
+	case CFG_ANNOUNCE_ALWAYS:
+		return true;
+	case CFG_ANNOUNCE_UNAUTHORIZED:
+		return !netlist_match(&c->authorized, &s->hs.client);
+	case CFG_ANNOUNCE_NEVER:
+		break;
+	}
+	return false;
 }
 
 /* Writes the Received: trace header (RFC 5321 4.4) as the first bytes. */
@@ -361,10 +410,12 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 
 	char sender[SMTP_MAILBOX_MAX + 1];
 	snprintf(sender, sizeof(sender), "%s", s->tx.sender.mailbox);
-	struct spool_attr attrs[3];
+	struct spool_attr attrs[4];
 	size_t nattrs = 0;
 	if (s->hs.relaying_allowed)
 		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.SMTPIsAuthNetwork", "true" };
+	if (s->auth_user != NULL)
+		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.SMTPAuthUser", s->auth_user };
 	if (s->tls_active) {
 		/* James's AddDefaultAttributesMessageHook (1b.5). */
 		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.ssl.protocol",
@@ -434,14 +485,24 @@ cmd_helo_common(struct session *s, const char *arg, size_t len, bool esmtp)
 		snprintf(size, sizeof(size), "SIZE %" PRIu64, s->srv->max_message_size);
 	else
 		snprintf(size, sizeof(size), "SIZE");
-	const char *lines[] = {
+	const char *lines[11] = {
 		first, "PIPELINING", size, "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING",
-		"STARTTLS",
 	};
-	size_t n = sizeof(lines) / sizeof(lines[0]);
+	size_t n = 7;
+	/* AUTH and the legacy AUTH= form (james.md 1c), in James's order. */
+	char auth[32], auth_old[32];
+	s->hs.auth_announced = session_auth_offered(s);
+	if (s->hs.auth_announced) {
+		unsigned m = s->srv->auth_mechs;
+		snprintf(auth, sizeof(auth), "AUTH%s%s", (m & CFG_MECH_LOGIN) ? " LOGIN" : "",
+		    (m & CFG_MECH_PLAIN) ? " PLAIN" : "");
+		snprintf(auth_old, sizeof(auth_old), "AUTH=%s", auth + 5);
+		lines[n++] = auth;
+		lines[n++] = auth_old;
+	}
 	/* STARTTLS last, and only while it can still be used (RFC 3207 4.2). */
-	if (!s->srv->tls.start_tls || s->tls_active)
-		n--;
+	if (s->srv->tls.start_tls && !s->tls_active)
+		lines[n++] = "STARTTLS";
 	reply_add_lines(session_out(s), 250, NULL, lines, n);
 }
 
@@ -544,6 +605,11 @@ cmd_mail(struct session *s, const char *arg, size_t len)
 				return;
 			}
 			utf8 = true;
+		} else if (smtp_param_is(p, "AUTH") && p->value != NULL) {
+			/* RFC 4954 5: accepted; James ignores it too (1b.2). */
+			char q[160];
+			log_info(s->id, "event=mail-auth-param value=%s",
+			    log_quote(q, sizeof(q), p->value, p->valuelen));
 		} else {
 			/* James ignores MAIL parameters nobody declared (1b.3). */
 			log_debug(s->id, "event=ignored-mail-param");
@@ -649,6 +715,7 @@ cmd_data(struct session *s, const char *arg, size_t len)
 	}
 	dataread_init(&s->dr, s->srv->max_message_size, s->srv->max_line_length);
 	session_set_state(s, ST_DATA);
+	data_stage_begin(s);
 	session_reply(s, 354, NULL, "Ok Send data ending with <CRLF>.<CRLF>");
 }
 
@@ -713,6 +780,8 @@ cmd_bdat(struct session *s, const char *arg, size_t len)
 	s->tx.bdat_remaining = size;
 	s->tx.bdat_last = last;
 	s->tx.bdat_discard = false;
+	if (!evtimer_pending(s->data_ev, NULL))
+		data_stage_begin(s); /* the first chunk starts the stage */
 }
 
 /* BDAT in a state that does not allow it: read and drop the chunk, then 503. */
@@ -730,6 +799,244 @@ bdat_reject(struct session *s, const char *arg, size_t len, const struct cmd_seq
 	s->tx.bdat_in_chunk = true;
 	s->tx.bdat_remaining = size;
 	session_set_state(s, ST_BDAT);
+	data_stage_begin(s);
+}
+
+/* ---------------------------------------------------------------------- */
+/* AUTH (RFC 4954): PLAIN (RFC 4616) and LOGIN                            */
+
+/* Failed AUTH commands after which each further reply is slowed down. */
+#define AUTH_FREE_FAILURES 3
+#define AUTH_SLOW_SECONDS 2
+
+/* Ends a SASL exchange: wipes and frees what the client told us. */
+static void
+sasl_end(struct session *s)
+{
+	if (s->sasl_user != NULL) {
+		OPENSSL_cleanse(s->sasl_user, strlen(s->sasl_user));
+		free(s->sasl_user);
+		s->sasl_user = NULL;
+	}
+	free(s->authzid);
+	s->authzid = NULL;
+	s->sasl_mech = SASL_NONE;
+}
+
+/* Ends the exchange with an error reply (text, then the mechanism if
+ * with_mech) and goes back to READY. */
+static void
+sasl_fail(struct session *s, int code, const char *ecode, const char *text, bool with_mech)
+{
+	const char *mech = sasl_mech_name(s->sasl_mech);
+	sasl_end(s);
+	session_set_state(s, ST_READY);
+	session_reply(s, code, ecode, "%s%s%s", text, with_mech ? " " : "", with_mech ? mech : "");
+}
+
+/* Forgets a successful AUTH (STARTTLS: RFC 3207 4.2). */
+static void
+auth_forget(struct session *s)
+{
+	sasl_end(s);
+	free(s->auth_user);
+	s->auth_user = NULL;
+	s->hs.auth_user = NULL;
+	s->hs.authenticated = false;
+	s->hs.relaying_allowed = netlist_match(&s->srv->authorized, &s->hs.client);
+}
+
+/* Sends the outcome of the password check; resume: read on afterwards. */
+static void
+auth_reply_send(struct session *s, bool resume)
+{
+	session_set_state(s, ST_READY);
+	switch (s->auth_reply) {
+	case 235:
+		session_reply(s, 235, "2.7.0", "Authentication Successful");
+		break;
+	case 535:
+		session_reply(s, 535, "5.7.8", "Authentication credentials invalid");
+		break;
+	default:
+		session_reply(s, 454, "4.7.0", "Temporary authentication failure");
+		break;
+	}
+	if (resume)
+		session_process(s);
+}
+
+static void
+auth_slow_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct session *s = arg;
+	if (s->state != ST_AUTHCHECK || s->freeing)
+		return;
+	auth_reply_send(s, true);
+}
+
+/*
+ * The password check is done (name: the normalized authcid, NULL on a
+ * local error). Applies the authzid rule, logs, and replies now or,
+ * after repeated failures, AUTH_SLOW_SECONDS later.
+ */
+static void
+auth_finish(struct session *s, enum users_auth result, const char *name, bool resume)
+{
+	struct users *db = s->env->cfg->users_db;
+	char q[200], who[USERS_NAME_MAX + 1];
+	const char *mech = sasl_mech_name(s->sasl_mech);
+	const char *user = s->sasl_user != NULL ? s->sasl_user : "";
+	if (result == USERS_AUTH_OK && s->authzid != NULL && strcasecmp(s->authzid, name) != 0) {
+		/* Acting as another user: administrators only (administratorId). */
+		size_t zl = strlen(s->authzid);
+		if (!users_is_admin(db, name, strlen(name)) || !users_exists(db, s->authzid, zl) ||
+		    users_name_check(db, s->authzid, zl, who, sizeof(who)) != USERS_OK)
+			result = USERS_AUTH_FAIL;
+		else
+			name = who;
+	}
+	switch (result) {
+	case USERS_AUTH_OK:
+		free(s->auth_user);
+		s->auth_user = xstrdup(name);
+		s->hs.auth_user = s->auth_user;
+		s->hs.authenticated = true;
+		s->hs.relaying_allowed = true;
+		log_info(s->id, "event=auth client=%s mech=%s user=%s", s->client_text, mech,
+		    log_quote(q, sizeof(q), s->auth_user, strlen(s->auth_user)));
+		s->auth_reply = 235;
+		break;
+	case USERS_AUTH_FAIL:
+		s->auth_failures++;
+		log_info(s->id, "event=auth-failed client=%s mech=%s user=%s failures=%u",
+		    s->client_text, mech, log_quote(q, sizeof(q), user, strlen(user)),
+		    s->auth_failures);
+		s->auth_reply = 535;
+		break;
+	case USERS_AUTH_ERROR:
+		log_error(s->id, "event=auth-error client=%s mech=%s user=%s", s->client_text, mech,
+		    log_quote(q, sizeof(q), user, strlen(user)));
+		s->auth_reply = 454;
+		break;
+	}
+	sasl_end(s);
+	if (s->auth_slow) {
+		struct timeval tv = { .tv_sec = AUTH_SLOW_SECONDS, .tv_usec = 0 };
+		evtimer_add(s->auth_ev, &tv);
+		return;
+	}
+	auth_reply_send(s, resume);
+}
+
+/* users_verify_async's answer, on the session's thread. */
+static void
+auth_verified(void *arg, enum users_auth result, const char *name)
+{
+	struct session *s = arg;
+	s->auth_pending = false;
+	if (s->freeing) {
+		event_active(s->free_ev, EV_TIMEOUT, 0); /* free_cb waited for us */
+		return;
+	}
+	if (s->state != ST_AUTHCHECK)
+		return; /* closing */
+	auth_finish(s, result, name, true);
+}
+
+/* Starts the password check of user (ulen) and pw (pwlen) on the worker pool. */
+static void
+auth_verify(struct session *s, const char *user, size_t ulen, const char *pw, size_t pwlen)
+{
+	s->auth_slow = s->auth_failures >= AUTH_FREE_FAILURES;
+	session_set_state(s, ST_AUTHCHECK);
+	s->auth_pending = true;
+	if (s->env->cfg->users_db == NULL || s->env->workers == NULL ||
+	    users_verify_async(s->env->cfg->users_db, s->env->workers, s->base, user, ulen, pw,
+		pwlen, auth_verified, s) != 0) {
+		s->auth_pending = false;
+		auth_finish(s, USERS_AUTH_ERROR, NULL, false);
+	}
+}
+
+/*
+ * One client response (the initial response or a continuation line):
+ * "*" cancels, "=" is an empty response, anything else must be base64.
+ */
+static void
+sasl_step(struct session *s, const char *data, size_t len)
+{
+	if (len == 1 && data[0] == '*') {
+		sasl_fail(s, 501, "5.7.1", "Authentication aborted", false);
+		return;
+	}
+	size_t bufsz = len / 4 * 3 + 1;
+	unsigned char *buf = xmalloc(bufsz);
+	long n = (len == 1 && data[0] == '=') ? 0 : sasl_b64_decode(data, len, buf);
+	struct sasl_plain pl;
+	memset(&pl, 0, sizeof(pl));
+	if (n < 0 || (s->sasl_mech == SASL_LOGIN && s->sasl_user == NULL &&
+			 memchr(buf, '\0', (size_t)n) != NULL) ||
+	    (s->sasl_mech == SASL_PLAIN && sasl_plain_split(buf, (size_t)n, &pl) != 0)) {
+		OPENSSL_cleanse(buf, bufsz);
+		free(buf);
+		sasl_fail(s, 501, "5.5.2", "Could not decode parameters for AUTH", true);
+		return;
+	}
+	if (s->sasl_mech == SASL_LOGIN && s->sasl_user == NULL) {
+		s->sasl_user = xstrndup((const char *)buf, (size_t)n);
+		OPENSSL_cleanse(buf, bufsz);
+		free(buf);
+		session_set_state(s, ST_SASL);
+		session_reply(s, 334, NULL, "%s", SASL_LOGIN_PASS);
+		return;
+	}
+	if (s->sasl_mech == SASL_LOGIN) {
+		auth_verify(s, s->sasl_user, strlen(s->sasl_user), (const char *)buf, (size_t)n);
+	} else {
+		s->sasl_user = xstrndup(pl.authcid, pl.authcid_len);
+		if (pl.authzid_len > 0 && (pl.authzid_len != pl.authcid_len ||
+					      strncasecmp(pl.authzid, pl.authcid, pl.authcid_len) != 0))
+			s->authzid = xstrndup(pl.authzid, pl.authzid_len);
+		auth_verify(s, pl.authcid, pl.authcid_len, pl.passwd, pl.passwd_len);
+	}
+	OPENSSL_cleanse(buf, bufsz);
+	free(buf);
+}
+
+/*
+ * AUTH mechanism [initial-response]. The dispatcher has checked that AUTH
+ * exists, the state, TLS (requireSSL) and that nobody is logged in yet.
+ */
+static void
+cmd_auth(struct session *s, const char *arg, size_t len)
+{
+	size_t i = 0;
+	while (i < len && arg[i] != ' ')
+		i++;
+	enum sasl_mech m = sasl_mech_parse(arg, i);
+	if (m == SASL_NONE || (s->srv->auth_mechs & (unsigned)m) == 0) {
+		session_reply(s, 504, "5.5.4", "Unrecognized Authentication Type");
+		return;
+	}
+	while (i < len && arg[i] == ' ')
+		i++;
+	s->sasl_mech = m;
+	if (i < len) {
+		sasl_step(s, arg + i, len - i);
+		return;
+	}
+	session_set_state(s, ST_SASL);
+	session_reply(s, 334, NULL, "%s", m == SASL_LOGIN ? SASL_LOGIN_USER : "");
+}
+
+/* A line read in ST_SASL. */
+static void
+sasl_line(struct session *s, const char *line, size_t len)
+{
+	sasl_step(s, line, len);
 }
 
 /*
@@ -746,6 +1053,7 @@ cmd_starttls(struct session *s, const char *arg, size_t len)
 	(void)len;
 	session_reply(s, 220, "2.0.0", "Ready to start TLS");
 	tx_clear(s);
+	auth_forget(s);
 	free(s->helo);
 	s->helo = NULL;
 	s->hs.helo = NULL;
@@ -837,6 +1145,12 @@ static const struct cmd_seq_msg seq_bdat_phase[] = {
 	{ ST(ST_BDAT), 503, "5.5.1", "Only BDAT, RSET, NOOP and QUIT are allowed during a BDAT transfer" },
 	{ 0, 0, NULL, NULL },
 };
+static const struct cmd_seq_msg seq_auth[] = {
+	{ ST(ST_GREETED), 503, "5.5.1", "Need EHLO before AUTH" },
+	{ ST(ST_MAIL) | ST(ST_RCPT) | ST(ST_BDAT), 503, "5.5.1",
+	    "AUTH is not allowed during a mail transaction" },
+	{ 0, 0, NULL, NULL },
+};
 
 #define ST_COMMAND (ST(ST_GREETED) | ST(ST_READY) | ST(ST_MAIL) | ST(ST_RCPT))
 #define ST_ANY_CMD (ST_COMMAND | ST(ST_BDAT))
@@ -866,6 +1180,9 @@ static const struct cmd_def smtp_cmds[] = {
 	{ .verb = "STARTTLS", .states = ST(ST_GREETED) | ST(ST_READY), .args = ARG_NONE,
 	    .flags = CF_STARTTLS | CF_NO_TLS, .fn = cmd_starttls, .seq = seq_starttls,
 	    .argtext = "Syntax error (no parameters allowed) with STARTTLS command" },
+	{ .verb = "AUTH", .states = ST(ST_READY), .args = ARG_REQ, .flags = CF_AUTH,
+	    .fn = cmd_auth, .seq = seq_auth,
+	    .usage = "Usage: AUTH (authentication type) <challenge>" },
 };
 
 static const struct cmd_def *
@@ -898,7 +1215,8 @@ session_dispatch(struct session *s, const char *line, size_t len)
 		return;
 	}
 	const struct cmd_def *c = cmd_lookup(cl.verb);
-	if (c == NULL || ((c->flags & CF_STARTTLS) && !s->srv->tls.start_tls)) {
+	if (c == NULL || ((c->flags & CF_STARTTLS) && !s->srv->tls.start_tls) ||
+	    ((c->flags & CF_AUTH) && !s->srv->auth_enabled)) {
 		session_reply(s, 500, "5.5.1", "Command %s unrecognized.", cl.verb);
 		return;
 	}
@@ -937,6 +1255,17 @@ session_dispatch(struct session *s, const char *line, size_t len)
 		session_reply(s, 501, "5.5.4", "%s", c->usage);
 		return;
 	}
+	if ((c->flags & CF_AUTH) && s->hs.authenticated) {
+		session_reply(s, 503, "5.5.1",
+		    "User has previously authenticated. Further authentication is not required!");
+		return;
+	}
+	if ((c->flags & CF_AUTH) && s->srv->auth_require_ssl && !s->tls_active) {
+		/* RFC 4954 4: mailetd never takes a password in the clear (requireSSL). */
+		session_reply(s, 538, "5.7.11",
+		    "Encryption required for requested authentication mechanism");
+		return;
+	}
 	/* MAIL before HELO/EHLO, when heloEhloEnforcement is on (1a.3). */
 	if (c->fn == cmd_mail && s->state == ST_GREETED && s->srv->helo_enforcement) {
 		session_reply(s, 503, "5.5.0", "Need HELO or EHLO before MAIL");
@@ -971,9 +1300,19 @@ session_line_deadline(struct session *s, bool partial)
 	}
 }
 
+/* A line longer than max: 500, or inside AUTH 501 and the exchange ends. */
+static void
+line_too_long(struct session *s, size_t max)
+{
+	if (s->state == ST_SASL)
+		sasl_fail(s, 501, "5.5.6", "Authentication exchange line is too long", false);
+	else
+		session_reply(s, 500, "5.5.2", "Line length exceeded (limit %zu octets)", max);
+}
+
 /*
- * Takes one command line out of the input. Returns 1 if a line was
- * handled, 0 if more input is needed.
+ * Takes one command line (or, in ST_SASL, one SASL response line) out of
+ * the input. Returns 1 if a line was handled, 0 if more input is needed.
  */
 static int
 read_command(struct session *s, struct evbuffer *in)
@@ -981,7 +1320,7 @@ read_command(struct session *s, struct evbuffer *in)
 	size_t eol_len;
 	size_t avail = evbuffer_get_length(in);
 	struct evbuffer_ptr p = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
-	size_t max = s->srv->max_line_length;
+	size_t max = s->state == ST_SASL ? SASL_LINE_MAX : s->srv->max_line_length;
 
 	if (p.pos < 0) {
 		if (avail > max) {
@@ -997,7 +1336,7 @@ read_command(struct session *s, struct evbuffer *in)
 		evbuffer_drain(in, n + 1);
 		s->skipping_line = false;
 		event_del(s->line_ev);
-		session_reply(s, 500, "5.5.2", "Line length exceeded (limit %zu octets)", max);
+		line_too_long(s, max);
 		return 1;
 	}
 	char *line = (char *)evbuffer_pullup(in, (ssize_t)(n + 1));
@@ -1006,15 +1345,72 @@ read_command(struct session *s, struct evbuffer *in)
 		len--;
 	if (len > max) {
 		evbuffer_drain(in, n + 1);
-		session_reply(s, 500, "5.5.2", "Line length exceeded (limit %zu octets)", max);
+		line_too_long(s, max);
 		return 1;
 	}
 	/* Commands only append to the output buffer, never touch the input
 	 * (BDAT chunks are read by the caller's loop), so line stays valid. */
 	event_del(s->line_ev);
-	session_dispatch(s, line, len);
+	if (s->state == ST_SASL)
+		sasl_line(s, line, len);
+	else
+		session_dispatch(s, line, len);
 	evbuffer_drain(in, n + 1);
 	return 1;
+}
+
+/*
+ * The DATA (or BDAT) stage as a whole has a deadline, so a client cannot
+ * hold a session by sending one complete line at a time just inside the
+ * idle and line timeouts: after the first connectiontimeout seconds the
+ * transfer must average at least <minDataRate> octets a second (the idea
+ * of Postfix's smtpd_min_data_rate).
+ */
+static double
+data_allowed_seconds(const struct session *s)
+{
+	return (double)s->srv->idle_timeout +
+	    (double)s->data_bytes / (double)s->env->cfg->main.min_data_rate;
+}
+
+static void
+data_arm(struct session *s, double secs)
+{
+	struct timeval tv = { .tv_sec = (time_t)secs,
+		.tv_usec = (suseconds_t)((secs - (double)(time_t)secs) * 1e6) };
+	evtimer_add(s->data_ev, &tv);
+}
+
+static void
+data_stage_begin(struct session *s)
+{
+	clock_gettime(CLOCK_MONOTONIC, &s->data_start);
+	s->data_bytes = 0;
+	data_arm(s, data_allowed_seconds(s));
+}
+
+static void
+data_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct session *s = arg;
+	if (s->state != ST_DATA && s->state != ST_BDAT)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double elapsed = (double)(now.tv_sec - s->data_start.tv_sec) +
+	    (double)(now.tv_nsec - s->data_start.tv_nsec) / 1e9;
+	double allowed = data_allowed_seconds(s);
+	if (elapsed < allowed) {
+		data_arm(s, allowed - elapsed); /* the client kept up so far */
+		return;
+	}
+	log_info(s->id, "event=timeout reason=data-rate bytes=%" PRIu64 " seconds=%.0f",
+	    s->data_bytes, elapsed);
+	session_reply(s, 421, "4.4.2", "%s Error: timeout exceeded (message transfer too slow)",
+	    s->srv->hello_name);
+	session_close(s);
 }
 
 /* Feeds the DATA decoder. Returns 1 if the state changed, 0 if it needs input. */
@@ -1033,6 +1429,7 @@ read_data(struct session *s, struct evbuffer *in)
 		enum dataread_result r = dataread_feed(&s->dr, vec[i].iov_base, vec[i].iov_len,
 		    &used, tx_emit, s);
 		total += used;
+		s->data_bytes += used;
 		if (r == DATAREAD_MORE)
 			continue;
 		evbuffer_drain(in, total);
@@ -1111,6 +1508,7 @@ read_bdat(struct session *s, struct evbuffer *in)
 			tx->bdat_size += n;
 		evbuffer_drain(in, n);
 		tx->bdat_remaining -= n;
+		s->data_bytes += n;
 	}
 	event_del(s->line_ev);
 
@@ -1146,7 +1544,8 @@ session_process(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	for (;;) {
-		if (s->state == ST_CLOSING || s->state == ST_COMMIT || s->freeing ||
+		if (s->state == ST_CLOSING || s->state == ST_COMMIT || s->state == ST_AUTHCHECK ||
+		    s->freeing ||
 		    s->tls_switch_pending)
 			break;
 		if (s->errors > s->env->cfg->main.max_errors) {
@@ -1178,7 +1577,8 @@ session_process(struct session *s)
 		if (!progressed)
 			break;
 	}
-	if (s->input_eof && s->state != ST_CLOSING && !s->freeing && s->state != ST_COMMIT) {
+	if (s->input_eof && s->state != ST_CLOSING && !s->freeing && s->state != ST_COMMIT &&
+	    s->state != ST_AUTHCHECK) {
 		/* The client half-closed and everything it sent has been
 		 * answered: flush the replies, then go. */
 		if (s->state == ST_DATA || s->state == ST_BDAT)
@@ -1207,8 +1607,11 @@ session_free(struct session *s)
 	if (!s->bev_owns_fd)
 		close(s->fd);
 	event_free(s->line_ev);
+	event_free(s->data_ev);
 	event_free(s->tls_ev);
 	event_free(s->free_ev);
+	event_free(s->auth_ev);
+	auth_forget(s);
 	free(s->helo);
 	session_closed_fn closed = s->closed;
 	void *arg = s->closed_arg;
@@ -1222,8 +1625,8 @@ free_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct session *s = arg;
-	if (s->commit_pending)
-		return; /* commit_done() comes back here */
+	if (s->commit_pending || s->auth_pending)
+		return; /* commit_done() or auth_verified() comes back here */
 	session_free(s);
 }
 
@@ -1320,6 +1723,7 @@ session_tls_done(struct session *s)
 	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s", cipher);
 	s->tls_handshaking = false;
 	s->tls_active = true;
+	s->hs.auth_announced = session_auth_offered(s);
 	event_del(s->line_ev);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	char q[300];
@@ -1348,8 +1752,8 @@ event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT) {
 		if ((what & BEV_EVENT_READING) && s->state != ST_CLOSING) {
 			log_info(s->id, "event=timeout state=%s", state_names[s->state]);
-			if (s->state == ST_COMMIT) {
-				/* Waiting for our own disk, not the client. */
+			if (s->state == ST_COMMIT || s->state == ST_AUTHCHECK) {
+				/* Waiting for our own disk (or password check), not the client. */
 				bufferevent_enable(s->bev, EV_READ);
 				return;
 			}
@@ -1475,9 +1879,13 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->fd = fd;
 
 	s->line_ev = evtimer_new(base, line_timeout_cb, s);
+	s->data_ev = evtimer_new(base, data_timeout_cb, s);
 	s->free_ev = event_new(base, -1, 0, free_cb, s);
 	s->tls_ev = event_new(base, -1, 0, tls_switch_cb, s);
-	if (s->line_ev == NULL || s->free_ev == NULL || s->tls_ev == NULL)
+	if (s->line_ev == NULL || s->data_ev == NULL || s->free_ev == NULL || s->tls_ev == NULL)
+		log_fatal("event=fatal msg=\"event_new failed\"");
+	s->auth_ev = evtimer_new(base, auth_slow_cb, s);
+	if (s->auth_ev == NULL)
 		log_fatal("event=fatal msg=\"event_new failed\"");
 
 	if (netaddr_from_sockaddr(peer, &s->hs.client) == 0)
@@ -1489,6 +1897,7 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->hs.server = env->server;
 	s->hs.client_text = s->client_text;
 	s->hs.relaying_allowed = netlist_match(&env->server->authorized, &s->hs.client);
+	s->hs.auth_announced = session_auth_offered(s);
 
 	if (s->srv->tls.socket_tls) {
 		/* Implicit TLS (RFC 8314 3.3): the greeting waits for the handshake. */

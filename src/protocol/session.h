@@ -18,6 +18,7 @@ struct config;
 struct cfg_server;
 struct spool;
 struct chain;
+struct worker_pool;
 struct session;
 
 /* What a listener gives each of its sessions; outlives them. */
@@ -26,6 +27,7 @@ struct session_env {
 	const struct cfg_server *server;
 	struct spool *spool;
 	const struct chain *chain;
+	struct worker_pool *workers; /* password checks of AUTH */
 };
 
 /* Called once when the session has been torn down (fd closed). */

@@ -67,7 +67,8 @@ def test_later_features_are_named():
     rc, out, err = check_dir([(f, "smtpserver.xml")])
     check(rc == 0, err)
     check("TLS is not yet supported" not in err, err)
-    check("AUTH is not yet supported" in err, err)
+    check("AUTH is not yet supported" not in err, err)
+    check("verifyIdentity" in err, err)
     check("smtpserver.xml:" in err, "warnings lack file:line: %s" % err)
 
 
@@ -117,3 +118,10 @@ def test_version_and_help():
     check(rc == 0 and "-c CONFDIR" in out, out)
     rc, out, err = run([lib.MAILETD, "-x"])
     check(rc == 2, "bad option status %d" % rc)
+
+
+def test_missing_config_directory_is_an_error():
+    rc, out, err = run([lib.MAILETD, "-t", "-c", "/nonexistent/mailetd-conf"])
+    check(rc == 1 and "not a configuration directory" in err, err)
+    rc, out, err = run([lib.MAILETCTL, "-c", "/nonexistent/mailetd-conf", "spool", "list"])
+    check(rc == 1 and "not a configuration directory" in err, err)
