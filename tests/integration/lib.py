@@ -252,9 +252,9 @@ from contextlib import contextmanager  # noqa: E402
 
 
 @contextmanager
-def daemon(**kw):
-    """Starts a daemon for the with-block and always stops it afterwards."""
-    d = Daemon(**kw).start()
+def running(d):
+    """Starts the prepared Daemon d for the with-block and always stops it."""
+    d.start()
     try:
         yield d
     except BaseException:
@@ -264,6 +264,11 @@ def daemon(**kw):
             pass
         raise
     d.close()
+
+
+def daemon(**kw):
+    """A daemon with the test configuration, for a with-block."""
+    return running(Daemon(**kw))
 
 
 def greet(port, helo="client.example", source=None):

@@ -12,7 +12,7 @@ import time
 from contextlib import contextmanager
 
 import lib
-from lib import Client, Daemon, TestFailure, check, run, wait_for
+from lib import Client, Daemon, TestFailure, check, run, running, wait_for
 from test_tls import client_ctx, make_cert, need, starttls, tls_xml
 
 PASSWORD = "s3cret-pw"
@@ -57,16 +57,8 @@ def auth_daemon(tls=True, more="", users=("bob",), **auth):
         make_cert(d.conf, "mx.mailetd.test")
     for u in users:
         add_user(d, u)
-    d.start()
-    try:
+    with running(d):
         yield d
-    except BaseException:
-        try:
-            d.close(ok=False)
-        except TestFailure:
-            pass
-        raise
-    d.close()
 
 
 def ehlo_lines(c):

@@ -12,7 +12,7 @@ import subprocess
 import time
 from contextlib import contextmanager
 
-from lib import Client, Daemon, TestFailure, check, run, wait_for
+from lib import Client, Daemon, TestFailure, check, run, running, wait_for
 
 PEM_KEYS = """<privateKey>file://conf/private.key</privateKey>
       <certificates>file://conf/certs.pem</certificates>"""
@@ -46,16 +46,8 @@ def tls_daemon(mode="starttls", keys=PEM_KEYS, more="", certs=True, **kw):
     d = Daemon(extra=tls_xml(mode, keys, more), **kw)
     if certs:
         make_cert(d.conf, "mx.mailetd.test")
-    d.start()
-    try:
+    with running(d):
         yield d
-    except BaseException:
-        try:
-            d.close(ok=False)
-        except TestFailure:
-            pass
-        raise
-    d.close()
 
 
 def client_ctx():
