@@ -4,27 +4,12 @@
  * bracket modes and the parameter parser on what follows the path, and
  * the HELO check on every argument.
  */
+#include "fuzz_util.h"
 #include "../../src/protocol/smtp_parse.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Aborts (and so reports) when an invariant does not hold. */
-#define FUZZ_CHECK(c)                                                                              \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* True if p[0..n) lies inside base[0..len). */
-static int
-fuzz_inside(const char *p, size_t n, const char *base, size_t len)
-{
-	return p >= base && n <= len && (size_t)(p - base) <= len - n;
-}
 
 static void
 fuzz_path(const char *arg, size_t len, int is_rcpt, int brackets)

@@ -5,19 +5,12 @@
  * octet by octet, and all three must agree on the result, the content,
  * the octets consumed and the flags; size must equal what was emitted.
  */
+#include "fuzz_util.h"
 #include "../../src/protocol/dataread.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FUZZ_CHECK(c)                                                                              \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct fuzz_run {
 	struct dataread d;

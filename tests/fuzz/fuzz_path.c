@@ -6,26 +6,13 @@
  * at <= len, appears verbatim in the input, matches the utf8 flag, and
  * parses back to itself.
  */
+#include "fuzz_util.h"
 #include "../../src/protocol/smtp_parse.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FUZZ_CHECK(c)                                                                              \
-	do {                                                                                       \
-		if (!(c))                                                                          \
-			abort();                                                                   \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static int
-fuzz_inside(const char *p, size_t n, const char *base, size_t len)
-{
-	return p >= base && n <= len && (size_t)(p - base) <= len - n;
-}
 
 /* Checks the mailbox of a successful parse. */
 static void
