@@ -571,6 +571,21 @@ users_exists(struct users *u, const char *name, size_t len)
 }
 
 bool
+users_quota(struct users *u, const char *name, size_t len, uint64_t *quota)
+{
+	char n[USERS_NAME_MAX + 1];
+	if (users_name_check(u, name, len, n, sizeof(n)) != USERS_OK)
+		return false;
+	pthread_mutex_lock(&u->ulock);
+	refresh(u, &u->fusers, true);
+	long i = data_find_user(&u->data, n);
+	if (i >= 0)
+		*quota = u->data.users[i].quota;
+	pthread_mutex_unlock(&u->ulock);
+	return i >= 0;
+}
+
+bool
 users_recipient_user(struct users *u, const char *local, size_t llen, const char *domain,
     size_t dlen, char *out, size_t outsz)
 {
@@ -861,6 +876,20 @@ users_tx_del(struct users_tx *tx, const char *name)
 	password_free(d->users[i].hash);
 	memmove(&d->users[i], &d->users[i + 1], (d->nusers - (size_t)i - 1) * sizeof(*d->users));
 	d->nusers--;
+	tx->users_changed = true;
+	return USERS_OK;
+}
+
+enum users_rc
+users_tx_quota(struct users_tx *tx, const char *name, uint64_t quota)
+{
+	char n[USERS_NAME_MAX + 1];
+	if (users_name_check(tx->u, name, strlen(name), n, sizeof(n)) != USERS_OK)
+		return USERS_BAD_NAME;
+	long i = data_find_user(&tx->data, n);
+	if (i < 0)
+		return USERS_NOT_FOUND;
+	tx->data.users[i].quota = quota;
 	tx->users_changed = true;
 	return USERS_OK;
 }

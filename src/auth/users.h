@@ -100,6 +100,12 @@ bool users_exists(struct users *u, const char *name, size_t len);
 bool users_recipient_user(struct users *u, const char *local, size_t llen,
     const char *domain, size_t dlen, char *out, size_t outsz);
 
+/*
+ * The quota of an existing user (bytes, 0 = none) in *quota: true, or
+ * false if there is no such user. Untrusted input.
+ */
+bool users_quota(struct users *u, const char *name, size_t len, uint64_t *quota);
+
 /* True if name is an administratorId (may authorize as any user). */
 bool users_is_admin(const struct users *u, const char *name, size_t len);
 
@@ -169,6 +175,8 @@ struct users_tx *users_tx_begin(struct users *u);
 enum users_rc users_tx_put(struct users_tx *tx, const char *name, const char *hash,
     enum users_put mode);
 enum users_rc users_tx_del(struct users_tx *tx, const char *name);
+/* Sets the quota (bytes, 0 = none) of an existing user. */
+enum users_rc users_tx_quota(struct users_tx *tx, const char *name, uint64_t quota);
 enum users_rc users_tx_domain_add(struct users_tx *tx, const char *domain);
 /* Refuses (USERS_IN_USE) while users of the domain exist. */
 enum users_rc users_tx_domain_del(struct users_tx *tx, const char *domain);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define QUOTE_MAX 96
@@ -138,6 +139,52 @@ static const struct cfg_field server_fields[] = {
 	{ .name = "lowWriteBufferWaterMark", .type = CFG_T_IGNORE },
 };
 
+static cfg_field_fn lmtp_handlerchain, lmtp_smtp_only, lmtp_tls;
+
+/*
+ * Every element of <lmtpserver> (james.md 1a.1, 1a.4). The SMTP-only
+ * elements are accepted with a warning: James's LMTP server never relays
+ * and never offers AUTH, whatever they say.
+ */
+static const struct cfg_field lmtp_fields[] = {
+	{ .name = "jmxName", .type = CFG_T_STRING, .off = SRV(name) },
+	{ .name = "bind", .type = CFG_T_FUNC, .fn = smtp_bind },
+	{ .name = "connectionBacklog", .type = CFG_T_INT, .min = 1, .max = 65535, .def = 200,
+	    .off = SRV(backlog) },
+	{ .name = "helloName", .type = CFG_T_FUNC, .fn = smtp_hello },
+	{ .name = "lmtpGreeting", .type = CFG_T_STRING, .off = SRV(greeting) },
+	{ .name = "connectiontimeout", .type = CFG_T_SECONDS, .min = 1, .max = 604800,
+	    .def = 300, .off = SRV(idle_timeout) },
+	{ .name = "connectionLimit", .type = CFG_T_UINT, .min = 0, .max = INT_MAX, .def = 0,
+	    .off = SRV(conn_limit) },
+	{ .name = "connectionLimitPerIP", .type = CFG_T_UINT, .min = 0, .max = INT_MAX,
+	    .def = 0, .off = SRV(conn_limit_per_ip) },
+	{ .name = "maxmessagesize", .type = CFG_T_SIZE, .def = 0, .off = SRV(max_message_size) },
+	{ .name = "maxLineLength", .type = CFG_T_SIZET, .min = 1000, .max = 1048576,
+	    .def = 8192, .off = SRV(max_line_length) },
+	{ .name = "ioWorkerCount", .type = CFG_T_UINT, .min = 1, .max = 1024, .def = 0,
+	    .off = SRV(io_workers) },
+	{ .name = "handlerchain", .type = CFG_T_FUNC, .fn = lmtp_handlerchain },
+	{ .name = "proxyRequired", .type = CFG_T_FUNC, .fn = smtp_proxy },
+	{ .name = "proxyFirst", .type = CFG_T_IGNORE },
+	{ .name = "tls", .type = CFG_T_FUNC, .fn = lmtp_tls },
+	{ .name = "authorizedAddresses", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
+	{ .name = "auth", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
+	{ .name = "authRequired", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
+	{ .name = "smtpGreeting", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
+	{ .name = "verifyIdentity", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
+	{ .name = "heloEhloEnforcement", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
+	{ .name = "addressBracketsEnforcement", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
+	{ .name = "disabledFeatures", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT,
+	    .fn = lmtp_smtp_only },
+	{ .name = "bossWorkerCount", .type = CFG_T_IGNORE },
+	{ .name = "maxExecutorCount", .type = CFG_T_IGNORE },
+	{ .name = "useEpoll", .type = CFG_T_IGNORE },
+	{ .name = "gracefulShutdown", .type = CFG_T_IGNORE },
+	{ .name = "highWriteBufferWaterMark", .type = CFG_T_IGNORE },
+	{ .name = "lowWriteBufferWaterMark", .type = CFG_T_IGNORE },
+};
+
 /* --- element functions ---------------------------------------------------------- */
 
 /* Quotes s for a message. */
@@ -162,6 +209,42 @@ parse_port(const char *s, uint16_t *port)
 }
 
 /*
+ * A UNIX-domain socket to listen on: "/path" or "unix:/path" (mailetd's
+ * own spelling; the usual way Postfix talks LMTP). The path must be
+ * absolute and fit a sockaddr_un. 0 with *b filled, or -1 after
+ * reporting the problem.
+ */
+static int
+parse_bind_unix(struct cfg_xml *x, long line, const char *entry, const char *path,
+    struct cfg_bind *b)
+{
+	char q[QUOTE_MAX];
+	struct sockaddr_un sun;
+	quote(q, sizeof(q), entry);
+	if (path[0] != '/') {
+		cfg_error(x->diag, x->path, line,
+		    "<bind>: %s: a UNIX socket needs an absolute path, e.g. unix:/run/mailetd/lmtp",
+		    q);
+		return -1;
+	}
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		cfg_error(x->diag, x->path, line,
+		    "<bind>: %s: socket path too long (at most %zu octets)", q,
+		    sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	memset(b, 0, sizeof(*b));
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	memcpy(&b->ss, &sun, sizeof(sun));
+	b->sslen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
+	b->text = xstrdup(entry);
+	b->line = line;
+	return 0;
+}
+
+/*
  * Parses one bind entry, "addr:port", "[v6]:port" or "host:port" (a host
  * name is resolved now; the first address is used). 0 with *b filled, or
  * -1 after reporting the problem.
@@ -174,6 +257,10 @@ parse_bind(struct cfg_xml *x, long line, const char *entry, struct cfg_bind *b)
 	int rc = -1;
 
 	quote(q, sizeof(q), entry);
+	if (e[0] == '/' || strncmp(e, "unix:", 5) == 0) {
+		rc = parse_bind_unix(x, line, entry, e[0] == '/' ? e : e + 5, b);
+		goto out;
+	}
 	if (e[0] == '[') {
 		char *close = strchr(e, ']');
 		if (close == NULL || close[1] != ':') {
@@ -801,6 +888,93 @@ smtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 	free(text);
 }
 
+/* --- LMTP ------------------------------------------------------------------------- */
+
+/* An SMTP element in an <lmtpserver>: accepted, without effect (james.md 1a.4). */
+static void
+lmtp_smtp_only(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	(void)base;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<%s>: has no effect on an LMTP server (LMTP never relays and has no AUTH); "
+	    "ignored",
+	    cfg_xml_name(node));
+}
+
+/* <tls> in an <lmtpserver>: LMTP is for trusted local clients; no TLS yet. */
+static void
+lmtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	bool sock = false, start = false;
+	(void)base;
+	if (cfg_xml_bool(x, node, "socketTLS", &sock) < 0 ||
+	    cfg_xml_bool(x, node, "startTLS", &start) < 0 || !(sock || start))
+		return;
+	cfg_warn(x->diag, x->path, cfg_xml_line(node),
+	    "<tls>: TLS is not yet supported on LMTP servers; ignored");
+}
+
+/*
+ * <handlerchain> of an <lmtpserver>. James's CoreCmdHandlerLoader is what
+ * mailetd's LMTP server does (direct delivery into the mailboxes). The
+ * mailet-container chain (MailetContainerCmdHandlerLoader,
+ * MailetContainerHandler with splitExecution) needs the mailet container,
+ * which does not exist yet: it is accepted with a warning and the server
+ * delivers directly. Any other handler is named in a warning.
+ */
+static void
+lmtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
+{
+	static const char pkg[] = "org.apache.james.lmtpserver.";
+	char *cls, q[QUOTE_MAX];
+	bool mailet = false;
+	(void)base;
+
+	for (xmlNode *c = cfg_xml_child(node, NULL);; c = cfg_xml_next(c, NULL)) {
+		int rc;
+		long line;
+		if (c == NULL) {
+			/* Last, coreHandlersPackage, as James adds it after the handlers. */
+			rc = cfg_xml_attr(x, node, "coreHandlersPackage", &cls);
+			line = cfg_xml_line(node);
+		} else if (strcmp(cfg_xml_name(c), "handler") != 0) {
+			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
+			    cfg_xml_name(c));
+			continue;
+		} else {
+			line = cfg_xml_line(c);
+			rc = cfg_xml_attr(x, c, "class", &cls);
+			if (rc == 0)
+				cfg_warn(x->diag, x->path, line,
+				    "<handler>: no class attribute; ignored");
+		}
+		if (rc == 1) {
+			const char *simple = strncmp(cls, pkg, sizeof(pkg) - 1) == 0
+			    ? cls + sizeof(pkg) - 1
+			    : NULL;
+			if (simple != NULL && strcmp(simple, "CoreCmdHandlerLoader") == 0)
+				;
+			else if (simple != NULL &&
+			    (strcmp(simple, "MailetContainerCmdHandlerLoader") == 0 ||
+				strcmp(simple, "MailetContainerHandler") == 0))
+				mailet = true;
+			else
+				cfg_warn(x->diag, x->path, line,
+				    "<handler>: %s is not yet supported on LMTP servers (it does not "
+				    "run)",
+				    quote(q, sizeof(q), cls));
+			free(cls);
+		}
+		if (c == NULL)
+			break;
+	}
+	if (mailet)
+		cfg_warn(x->diag, x->path, cfg_xml_line(node),
+		    "<handlerchain>: the mailet container is not supported yet "
+		    "(MailetContainerCmdHandlerLoader, MailetContainerHandler); this LMTP server "
+		    "delivers directly into the mailboxes");
+}
+
 /* --- servers ---------------------------------------------------------------------- */
 
 /* The host name for helloName autodetect; "localhost" if there is none. */
@@ -824,16 +998,19 @@ local_hostname(void)
  * drops its warnings (a disabled TLS block should not nag at every start).
  */
 static void
-load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **servers,
-    size_t *n)
+load_server(struct cfg_xml *x, xmlNode *node, size_t index, enum cfg_proto proto,
+    struct cfg_server **servers, size_t *n)
 {
 	struct smtp_ctx ctx;
 	memset(&ctx, 0, sizeof(ctx));
 	struct cfg_server *s = &ctx.srv;
+	bool lmtp = proto == CFG_PROTO_LMTP;
+	const struct cfg_field *fields = lmtp ? lmtp_fields : server_fields;
+	size_t nfields = lmtp ? NELEM(lmtp_fields) : NELEM(server_fields);
 	s->file = x->path;
 	s->line = cfg_xml_line(node);
-	s->proto = CFG_PROTO_SMTP;
-	cfg_fields_defaults(server_fields, NELEM(server_fields), &ctx);
+	s->proto = proto;
+	cfg_fields_defaults(fields, nfields, &ctx);
 	s->auth_enabled = true;
 	s->tls.cache_size = -1;
 	s->tls.cache_timeout = -1;
@@ -842,12 +1019,12 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 	cfg_xml_bool(x, node, "enabled", &enabled);
 	s->enabled = enabled;
 	if (enabled) {
-		cfg_fields_read(x, node, server_fields, NELEM(server_fields), &ctx);
+		cfg_fields_read(x, node, fields, nfields, &ctx);
 	} else {
 		struct cfg_diag quiet, *diag = x->diag;
 		cfg_diag_init(&quiet);
 		x->diag = &quiet;
-		cfg_fields_read(x, node, server_fields, NELEM(server_fields), &ctx);
+		cfg_fields_read(x, node, fields, nfields, &ctx);
 		x->diag = diag;
 		for (size_t i = 0; i < quiet.n; i++)
 			if (quiet.v[i].kind == CFG_DIAG_ERROR)
@@ -868,39 +1045,50 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 			    "<auth><required>: no effect with NoAuthCmdHandlerLoader (as in James)");
 		s->auth_required = false;
 	}
+	if (lmtp) {
+		/* Fixed for LMTP in James (1a.4): no AUTH, no relaying, lenient syntax. */
+		s->auth_enabled = false;
+		s->auth_required = false;
+		s->auth_mechs = 0;
+		s->auth_announce = CFG_ANNOUNCE_NEVER;
+		s->helo_enforcement = false;
+		s->brackets_enforcement = false;
+	}
 	if (s->name == NULL)
-		s->name = xasprintf("smtpserver%zu", index + 1);
+		s->name = xasprintf("%s%zu", lmtp ? "lmtpserver" : "smtpserver", index + 1);
 	if (s->hello_name == NULL)
 		s->hello_name = local_hostname();
 	if (s->nbinds == 0) {
 		struct netaddr any = { .family = AF_INET };
+		uint16_t port = lmtp ? 24 : 25;
 		s->binds = xcalloc(1, sizeof(*s->binds));
-		s->binds[0].text = xstrdup("0.0.0.0:25");
-		netaddr_to_sockaddr(&any, 25, &s->binds[0].ss, &s->binds[0].sslen);
+		s->binds[0].text = xasprintf("0.0.0.0:%u", (unsigned)port);
+		netaddr_to_sockaddr(&any, port, &s->binds[0].ss, &s->binds[0].sslen);
 		s->nbinds = 1;
 	}
 	*servers = xreallocarray(*servers, *n + 1, sizeof(**servers));
 	(*servers)[(*n)++] = *s;
 }
 
-int
-cfg_smtp_load(const char *path, const struct config_opts *opts, struct cfg_diag *diag,
-    struct cfg_server **servers, size_t *n)
+/* Reads smtpserver.xml or lmtpserver.xml (see cfg_smtp.h). */
+static int
+load_file(const char *path, enum cfg_proto proto, const struct config_opts *opts,
+    struct cfg_diag *diag, struct cfg_server **servers, size_t *n)
 {
 	struct cfg_xml x;
 	int rc = cfg_xml_open(&x, path, opts, diag);
 	if (rc <= 0)
 		return rc;
 
+	const char *elem = proto == CFG_PROTO_LMTP ? "lmtpserver" : "smtpserver";
 	xmlNode *root = cfg_xml_root(&x);
 	size_t index = 0;
-	if (cfg_xml_child(root, "smtpserver") == NULL &&
-	    strcmp(cfg_xml_name(root), "smtpserver") == 0) {
-		load_server(&x, root, index, servers, n);
+	if (cfg_xml_child(root, elem) == NULL && strcmp(cfg_xml_name(root), elem) == 0) {
+		load_server(&x, root, index, proto, servers, n);
 	} else {
 		for (xmlNode *c = cfg_xml_child(root, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
-			if (strcmp(cfg_xml_name(c), "smtpserver") == 0)
-				load_server(&x, c, index++, servers, n);
+			if (strcmp(cfg_xml_name(c), elem) == 0)
+				load_server(&x, c, index++, proto, servers, n);
 			else
 				cfg_warn(diag, path, cfg_xml_line(c), "<%s>: unknown element, ignored",
 				    cfg_xml_name(c));
@@ -908,6 +1096,20 @@ cfg_smtp_load(const char *path, const struct config_opts *opts, struct cfg_diag 
 	}
 	cfg_xml_close(&x);
 	return 1;
+}
+
+int
+cfg_smtp_load(const char *path, const struct config_opts *opts, struct cfg_diag *diag,
+    struct cfg_server **servers, size_t *n)
+{
+	return load_file(path, CFG_PROTO_SMTP, opts, diag, servers, n);
+}
+
+int
+cfg_lmtp_load(const char *path, const struct config_opts *opts, struct cfg_diag *diag,
+    struct cfg_server **servers, size_t *n)
+{
+	return load_file(path, CFG_PROTO_LMTP, opts, diag, servers, n);
 }
 
 void

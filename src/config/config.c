@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -31,6 +32,13 @@ load_smtp(struct config *cfg, const char *path, const struct config_opts *opts,
     struct cfg_diag *diag)
 {
 	return cfg_smtp_load(path, opts, diag, &cfg->servers, &cfg->nservers);
+}
+
+static int
+load_lmtp(struct config *cfg, const char *path, const struct config_opts *opts,
+    struct cfg_diag *diag)
+{
+	return cfg_lmtp_load(path, opts, diag, &cfg->servers, &cfg->nservers);
 }
 
 static int
@@ -66,7 +74,7 @@ static const struct {
 	{ "smtpserver.xml", load_smtp },
 	{ "domainlist.xml", load_domains },
 	{ "mailetd.xml", load_main },
-	{ "lmtpserver.xml", NULL },
+	{ "lmtpserver.xml", load_lmtp },
 	{ "mailetcontainer.xml", NULL },
 	{ "usersrepository.xml", load_users },
 	{ "recipientrewritetable.xml", NULL },
@@ -110,6 +118,12 @@ is_any(const uint8_t *addr, size_t len)
 static bool
 binds_conflict(const struct cfg_bind *a, const struct cfg_bind *b)
 {
+	if (a->ss.ss_family == AF_UNIX || b->ss.ss_family == AF_UNIX) {
+		/* Two listeners cannot share one socket file. */
+		const struct sockaddr_un *ua = (const struct sockaddr_un *)(const void *)&a->ss;
+		const struct sockaddr_un *ub = (const struct sockaddr_un *)(const void *)&b->ss;
+		return a->ss.ss_family == b->ss.ss_family && strcmp(ua->sun_path, ub->sun_path) == 0;
+	}
 	int fa, fb;
 	const uint8_t *xa, *xb;
 	size_t la, lb;

@@ -5,6 +5,7 @@
  *   mailetctl [-c CONFDIR] [-d DATADIR] spool cat ID
  *   mailetctl [-c CONFDIR] [-d DATADIR] user add|passwd NAME [--password-stdin]
  *   mailetctl [-c CONFDIR] [-d DATADIR] user del NAME
+ *   mailetctl [-c CONFDIR] [-d DATADIR] user quota NAME BYTES
  *   mailetctl [-c CONFDIR] [-d DATADIR] user list
  *   mailetctl [-c CONFDIR] [-d DATADIR] user import FILE
  *   mailetctl [-c CONFDIR] [-d DATADIR] domain add|del NAME
@@ -74,6 +75,7 @@ ctl_usage(FILE *f)
 	           "       mailetctl [-c CONFDIR] [-d DATADIR] user add|passwd NAME "
 	           "[--password-stdin]\n"
 	           "       mailetctl [-c CONFDIR] [-d DATADIR] user del NAME\n"
+	           "       mailetctl [-c CONFDIR] [-d DATADIR] user quota NAME BYTES\n"
 	           "       mailetctl [-c CONFDIR] [-d DATADIR] user list\n"
 	           "       mailetctl [-c CONFDIR] [-d DATADIR] user import FILE\n"
 	           "       mailetctl [-c CONFDIR] [-d DATADIR] domain add|del NAME\n"
@@ -437,6 +439,59 @@ ctl_user_del(const struct config *cfg, const char *name)
 	return st;
 }
 
+/*
+ * Parses a quota: a number of bytes with an optional K, M or G (powers
+ * of 1024, any case); 0 or "none" means no quota. 0, or -1.
+ */
+static int
+ctl_parse_quota(const char *s, uint64_t *out)
+{
+	if (strcasecmp(s, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	size_t len = strlen(s), digits = strspn(s, "0123456789");
+	if (digits == 0 || digits > 19 || len > digits + 1)
+		return -1;
+	unsigned long long v = strtoull(s, NULL, 10);
+	unsigned shift = 0;
+	if (len > digits) {
+		const char *u = strchr("kKmMgG", s[digits]);
+		if (u == NULL)
+			return -1;
+		shift = (unsigned)(10 * (1 + (u - "kKmMgG") / 2));
+	}
+	if (shift > 0 && v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* user quota NAME BYTES: the most the user's mailbox may hold (LMTP). */
+static int
+ctl_user_quota(const struct config *cfg, const char *name, const char *value)
+{
+	uint64_t q;
+	if (ctl_parse_quota(value, &q) < 0) {
+		fprintf(stderr, "mailetctl: quota: not a size (bytes, or with K, M or G; 0 or "
+				"none for no quota)\n");
+		return CTL_USAGE;
+	}
+	struct users_tx *tx = ctl_begin(cfg->users_db);
+	if (tx == NULL)
+		return CTL_ERROR;
+	enum users_rc rc = users_tx_quota(tx, name, q);
+	if (rc != USERS_OK) {
+		users_tx_abort(tx);
+		return ctl_fail("user", name, rc);
+	}
+	int st = ctl_commit(tx);
+	if (st == CTL_OK)
+		printf("quota of user %s: %llu bytes%s\n", name, (unsigned long long)q,
+		    q == 0 ? " (none)" : "");
+	return st;
+}
+
 static void
 ctl_user_line(void *arg, const struct users_entry *e)
 {
@@ -551,6 +606,7 @@ static const struct {
 	{ "user", "add", 1, true },
 	{ "user", "passwd", 1, true },
 	{ "user", "del", 1, false },
+	{ "user", "quota", 2, false },
 	{ "user", "list", 0, false },
 	{ "user", "import", 1, false },
 	{ "domain", "add", 1, false },
@@ -594,6 +650,8 @@ ctl_users_main(const char *confdir, const char *datadir, int argc, char **argv)
 		rc = ctl_user_set(cfg, arg, from_stdin, strcmp(verb, "add") == 0);
 	} else if (strcmp(verb, "del") == 0) {
 		rc = ctl_user_del(cfg, arg);
+	} else if (strcmp(verb, "quota") == 0) {
+		rc = ctl_user_quota(cfg, arg, argv[3]);
 	} else if (strcmp(verb, "import") == 0) {
 		rc = ctl_user_import(cfg, arg);
 	} else {

@@ -24,6 +24,8 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +70,13 @@ struct iothread {
 	unsigned index;
 };
 
+/* A UNIX socket file this server made (removed when it stops). */
+struct unix_sock {
+	const char *path; /* in the configuration */
+	dev_t dev;
+	ino_t ino;
+};
+
 struct server {
 	const struct config *cfg;
 	struct event_base *base; /* the acceptor's loop */
@@ -78,6 +87,8 @@ struct server {
 	size_t nctxs;
 	struct evconnlistener **listeners;
 	size_t nlisteners;
+	struct unix_sock *unixes;
+	size_t nunixes;
 	atomic_uint active;      /* connections of all servers */
 	struct event *sigterm, *sigint, *sighup, *tick;
 	bool stopping;
@@ -241,11 +252,17 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 
 	struct netaddr addr;
 	char text[INET6_ADDRSTRLEN] = "unknown";
-	if (netaddr_from_sockaddr(sa, &addr) != 0) {
+	if (sa->sa_family == AF_UNIX) {
+		/* A local client on a UNIX socket (LMTP): counted as one address. */
+		memset(&addr, 0, sizeof(addr));
+		addr.family = AF_UNIX;
+		snprintf(text, sizeof(text), "unix");
+	} else if (netaddr_from_sockaddr(sa, &addr) != 0) {
 		close(fd);
 		return;
+	} else {
+		netaddr_format(&addr, text, sizeof(text));
 	}
-	netaddr_format(&addr, text, sizeof(text));
 	if (srv->stopping) {
 		refuse(fd, "421 4.3.2 Service shutting down\r\n");
 		return;
@@ -264,8 +281,10 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 		return;
 	}
 	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (sa->sa_family != AF_UNIX) {
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	}
 
 	struct conn *c = xcalloc(1, sizeof(*c));
 	c->ctx = ctx;
@@ -288,10 +307,84 @@ accept_error_cb(struct evconnlistener *lev, void *arg)
 	log_error(NULL, "event=accept-error errno=%d error=\"%s\"", err, strerror(err));
 }
 
+/* Mode of a UNIX socket we create: anyone on the host may connect, as to
+ * a loopback port; restrict access with the directory that holds it. */
+#define UNIX_SOCKET_MODE 0666
+
+/*
+ * Creates a listening UNIX-domain socket at b's path. A socket file left
+ * there (by an earlier run) is replaced; anything else at that path is
+ * an error and is left alone. Returns the fd or -1 with err set.
+ */
+static int
+listen_unix(const struct cfg_bind *b, int backlog, char *err, size_t errlen)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)(const void *)&b->ss;
+	struct stat st;
+	if (lstat(sun->sun_path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(err, errlen, "cannot bind %s: the path exists and is not a socket",
+			    b->text);
+			return -1;
+		}
+		if (unlink(sun->sun_path) != 0 && errno != ENOENT) {
+			snprintf(err, errlen, "cannot replace the old socket %s: %s", b->text,
+			    strerror(errno));
+			return -1;
+		}
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create a socket for %s: %s", b->text, strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (const struct sockaddr *)&b->ss, b->sslen) != 0 ||
+	    chmod(sun->sun_path, UNIX_SOCKET_MODE) != 0) {
+		snprintf(err, errlen, "cannot bind %s: %s", b->text, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, backlog) != 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", b->text, strerror(errno));
+		unlink(sun->sun_path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Remembers the socket file just made for b, to remove it at the end. */
+static void
+unix_remember(struct server *srv, const struct cfg_bind *b)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)(const void *)&b->ss;
+	struct stat st;
+	if (lstat(sun->sun_path, &st) != 0)
+		return;
+	srv->unixes = xreallocarray(srv->unixes, srv->nunixes + 1, sizeof(*srv->unixes));
+	srv->unixes[srv->nunixes++] = (struct unix_sock){ sun->sun_path, st.st_dev, st.st_ino };
+}
+
+/* Removes the socket files we made, if they are still ours. */
+static void
+unix_remove_all(struct server *srv)
+{
+	for (size_t i = 0; i < srv->nunixes; i++) {
+		struct stat st;
+		const struct unix_sock *u = &srv->unixes[i];
+		if (lstat(u->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == u->dev &&
+		    st.st_ino == u->ino)
+			unlink(u->path);
+	}
+	srv->nunixes = 0;
+}
+
 /* Creates a listening socket for b. Returns the fd or -1 with err set. */
 static int
 listen_socket(const struct cfg_bind *b, int backlog, char *err, size_t errlen)
 {
+	if (b->ss.ss_family == AF_UNIX)
+		return listen_unix(b, backlog, err, errlen);
 	int fd = socket(b->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "cannot create a socket for %s: %s", b->text, strerror(errno));
@@ -363,6 +456,7 @@ server_stop(struct server *srv)
 		evconnlistener_free(srv->listeners[i]);
 		srv->listeners[i] = NULL;
 	}
+	unix_remove_all(srv);
 	server_tell_threads(srv, false);
 	struct timeval tv = { 0, 100 * 1000 };
 	event_add(srv->tick, &tv);
@@ -424,6 +518,8 @@ server_new(const struct config *cfg, struct spool *spool, struct worker_pool *wo
 				server_free(srv);
 				return NULL;
 			}
+			if (cs->binds[j].ss.ss_family == AF_UNIX)
+				unix_remember(srv, &cs->binds[j]);
 			struct evconnlistener *l = evconnlistener_new(srv->base, accept_cb,
 			    &srv->ctxs[i], LEV_OPT_CLOSE_ON_FREE, cs->backlog, fd);
 			if (l == NULL) {
@@ -493,6 +589,8 @@ server_free(struct server *srv)
 		if (srv->listeners[i] != NULL)
 			evconnlistener_free(srv->listeners[i]);
 	free(srv->listeners);
+	unix_remove_all(srv);
+	free(srv->unixes);
 	if (srv->sigterm)
 		event_free(srv->sigterm);
 	if (srv->sigint)

@@ -21,6 +21,7 @@
 #include "../core/log.h"
 #include "../core/netaddr.h"
 #include "../core/xmalloc.h"
+#include "../delivery/local.h"
 #include "../net/tls.h"
 #include "../spool/spool.h"
 #include "dataread.h"
@@ -97,12 +98,15 @@ struct transaction {
 	bool bdat_too_big;
 };
 
+struct session_proto;
+
 struct session {
 	char id[ID_LEN + 1];
 	struct event_base *base;
 	struct bufferevent *bev;
 	const struct session_env *env;
 	const struct cfg_server *srv;
+	const struct session_proto *proto; /* SMTP or LMTP: commands, greeting, replies */
 	session_closed_fn closed;
 	void *closed_arg;
 
@@ -185,6 +189,20 @@ struct cmd_def {
 	void (*reject)(struct session *s, const char *arg, size_t len, const struct cmd_seq_msg *m);
 };
 
+/*
+ * A protocol the session engine speaks: its command table and what
+ * differs at the edges. LMTP (RFC 2033) is SMTP with LHLO instead of
+ * HELO/EHLO, one reply per recipient after the data, and delivery
+ * straight into the mailboxes instead of the spool queue.
+ */
+struct session_proto {
+	const char *name;
+	const struct cmd_def *cmds;
+	size_t ncmds;
+	const char *greeting;      /* default 220 text after the hello name */
+	bool lmtp;
+};
+
 static void session_process(struct session *s);
 static void session_close(struct session *s);
 static void session_set_state(struct session *s, enum session_state st);
@@ -254,6 +272,8 @@ static const char *
 session_protocol(const struct session *s)
 {
 	bool a = s->hs.authenticated;
+	if (s->proto->lmtp)
+		return s->tls_active ? "LMTPS" : "LMTP"; /* RFC 3848; LMTP has no AUTH */
 	if (s->tx.smtputf8)
 		return s->tls_active ? (a ? "UTF8SMTPSA" : "UTF8SMTPS")
 				     : (a ? "UTF8SMTPA" : "UTF8SMTP");
@@ -371,6 +391,97 @@ commit_done(void *arg, int err, const char *id)
 }
 
 /*
+ * How many replies the end of the data gets: LMTP answers the final "."
+ * (or BDAT LAST) once per accepted recipient, in RCPT order, even when
+ * the answer is the same for all (RFC 2033 4.2, RFC 3030 4.2).
+ */
+static size_t
+tx_end_replies(const struct session *s)
+{
+	bool final = s->state == ST_DATA || s->state == ST_COMMIT ||
+	    (s->state == ST_BDAT && s->tx.bdat_last);
+	return s->proto->lmtp && final && s->tx.nrcpts > 0 ? s->tx.nrcpts : 1;
+}
+
+/* A reply to the end of the data, repeated per recipient for LMTP. */
+static void __attribute__((format(printf, 4, 5)))
+tx_end_reply(struct session *s, int code, const char *ecode, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0, n = tx_end_replies(s); i < n; i++)
+		session_reply(s, code, ecode, "%s", text);
+}
+
+/* The outcome of an LMTP delivery, one result per recipient in RCPT order. */
+static void
+lmtp_done(void *arg, const struct local_result *res, size_t n)
+{
+	struct session *s = arg;
+	s->commit_pending = false;
+	size_t ok = 0;
+	for (size_t i = 0; i < n; i++)
+		ok += res[i].code == 250;
+	log_info(s->id, "event=lmtp-delivered msgid=%s nrcpt=%zu delivered=%zu", s->tx.msgid, n,
+	    ok);
+	if (s->freeing || s->state == ST_CLOSING) {
+		if (s->freeing)
+			event_active(s->free_ev, EV_TIMEOUT, 0);
+		return;
+	}
+	/* One burst: every line is queued before the loop writes any. */
+	for (size_t i = 0; i < n; i++)
+		session_reply(s, res[i].code, res[i].ecode, "%s", res[i].text);
+	if (ok > 0)
+		s->messages++;
+	tx_reset(s);
+	session_process(s);
+}
+
+/*
+ * LMTP: hands the received message to the worker pool for delivery into
+ * each recipient's Maildir; lmtp_done() answers. The spool's temporary
+ * file is unlinked at once: the delivery reads it through its own
+ * descriptor, and nothing of it is left after a crash.
+ */
+static void
+lmtp_deliver(struct session *s)
+{
+	struct spool_msg *m = s->tx.msg;
+	s->tx.msg = NULL;
+	uint64_t size = spool_msg_size(m);
+	int fd = spool_msg_reader(m);
+	int err = errno;
+	spool_msg_abort(m);
+	session_set_state(s, ST_COMMIT);
+	struct local_message lm = {
+		.fd = fd,
+		.size = size,
+		.sender = s->tx.sender.mailbox,
+		.rcpts = (const char *const *)s->tx.rcpts,
+		.nrcpts = s->tx.nrcpts,
+		.log_id = s->id,
+	};
+	log_info(s->id, "event=message msgid=%s size=%" PRIu64 " nrcpt=%zu", s->tx.msgid, size,
+	    s->tx.nrcpts);
+	if (fd >= 0) {
+		s->commit_pending = true;
+		if (local_deliver_async(s->env->workers, s->base, s->env->cfg, &lm, lmtp_done, s) ==
+		    0)
+			return;
+		s->commit_pending = false;
+		err = ESHUTDOWN;
+	}
+	log_error(s->id, "event=delivery-error msgid=%s errno=%d error=\"%s\"", s->tx.msgid, err,
+	    strerror(err));
+	tx_end_reply(s, 451, "4.3.0", "Local error in processing: message not delivered");
+	tx_reset(s);
+}
+
+/*
  * The whole message has arrived. Checks what the decoder found, asks the
  * message hooks, then commits; the 250 is sent only from commit_done().
  */
@@ -379,32 +490,38 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 {
 	if (too_big) {
 		log_info(s->id, "event=rejected reason=size size=%" PRIu64, size);
-		session_reply(s, 552, "5.3.4", "Message size exceeds fixed maximum message size");
+		tx_end_reply(s, 552, "5.3.4", "Message size exceeds fixed maximum message size");
 		tx_reset(s);
 		return;
 	}
 	if (long_line) {
-		session_reply(s, 500, "5.5.2", "Line length exceeded (limit %zu octets)",
+		tx_end_reply(s, 500, "5.5.2", "Line length exceeded (limit %zu octets)",
 		    s->srv->max_line_length);
 		tx_reset(s);
 		return;
 	}
 	if (nul) {
-		session_reply(s, 554, "5.6.0", "Message contains NUL characters");
+		tx_end_reply(s, 554, "5.6.0", "Message contains NUL characters");
 		tx_reset(s);
 		return;
 	}
 	if (s->tx.write_failed) {
 		log_error(s->id, "event=spool-error op=write msgid=%s", s->tx.msgid);
-		session_reply(s, 451, "4.3.0", "Error processing message: queue write failed");
+		tx_end_reply(s, 451, "4.3.0", "Error processing message: queue write failed");
 		tx_reset(s);
 		return;
 	}
 	unsigned long long sz = size;
 	struct hook_result r = chain_run(s->env->chain, CHAIN_MESSAGE, &s->hs, &sz);
 	if (r.verdict == HOOK_DENY || r.verdict == HOOK_DENYSOFT || r.verdict == HOOK_DISCONNECT) {
+		for (size_t i = 1; i < tx_end_replies(s); i++)
+			session_reply(s, r.code, r.ecode, "%s", r.text);
 		session_reply_hook(s, &r);
 		tx_reset(s);
+		return;
+	}
+	if (s->proto->lmtp) {
+		lmtp_deliver(s);
 		return;
 	}
 
@@ -485,6 +602,13 @@ cmd_helo_common(struct session *s, const char *arg, size_t len, bool esmtp)
 		snprintf(size, sizeof(size), "SIZE %" PRIu64, s->srv->max_message_size);
 	else
 		snprintf(size, sizeof(size), "SIZE");
+	if (s->proto->lmtp) {
+		/* LHLO (RFC 2033 4.1): no AUTH, no STARTTLS, no SMTPUTF8. */
+		const char *lmtp[] = { first, "PIPELINING", size, "8BITMIME", "ENHANCEDSTATUSCODES",
+			"CHUNKING" };
+		reply_add_lines(session_out(s), 250, NULL, lmtp, sizeof(lmtp) / sizeof(lmtp[0]));
+		return;
+	}
 	const char *lines[11] = {
 		first, "PIPELINING", size, "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING",
 	};
@@ -514,6 +638,13 @@ cmd_helo(struct session *s, const char *arg, size_t len)
 
 static void
 cmd_ehlo(struct session *s, const char *arg, size_t len)
+{
+	cmd_helo_common(s, arg, len, true);
+}
+
+/* LHLO: EHLO's LMTP twin (RFC 2033 4.1). */
+static void
+cmd_lhlo(struct session *s, const char *arg, size_t len)
 {
 	cmd_helo_common(s, arg, len, true);
 }
@@ -687,6 +818,12 @@ cmd_rcpt(struct session *s, const char *arg, size_t len)
 	}
 	if (tx->nrcpts >= SESSION_MAX_RCPTS) {
 		session_reply(s, 452, "4.5.3", "Too many recipients");
+		return;
+	}
+	if (s->proto->lmtp && !config_is_local_domain(s->env->cfg, rcpt.mailbox + rcpt.at + 1,
+				  rcpt.len - rcpt.at - 1)) {
+		/* LMTP delivers to local mailboxes only, never relays. */
+		session_reply(s, 550, "5.1.2", "<%s> Recipient domain is not local", rcpt.mailbox);
 		return;
 	}
 	struct hook_result r = chain_run(s->env->chain, CHAIN_RCPT, &s->hs, &rcpt);
@@ -1185,12 +1322,50 @@ static const struct cmd_def smtp_cmds[] = {
 	    .usage = "Usage: AUTH (authentication type) <challenge>" },
 };
 
+/*
+ * The LMTP command table (RFC 2033): LHLO replaces HELO and EHLO, which
+ * are unknown commands here (500), as are AUTH, STARTTLS and HELP.
+ */
+static const struct cmd_def lmtp_cmds[] = {
+	{ .verb = "LHLO", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_lhlo,
+	    .usage = "Domain address required: LHLO", .seq = seq_bdat_phase },
+	{ .verb = "MAIL", .states = ST(ST_GREETED) | ST(ST_READY), .args = ARG_REQ, .fn = cmd_mail,
+	    .usage = "Usage: MAIL FROM:<sender>", .seq = seq_mail },
+	{ .verb = "RCPT", .states = ST(ST_MAIL) | ST(ST_RCPT), .args = ARG_REQ, .fn = cmd_rcpt,
+	    .usage = "Usage: RCPT TO:<recipient>", .seq = seq_rcpt },
+	{ .verb = "DATA", .states = ST(ST_RCPT), .args = ARG_NONE, .fn = cmd_data, .seq = seq_data },
+	{ .verb = "BDAT", .states = ST(ST_RCPT) | ST(ST_BDAT), .args = ARG_REQ, .fn = cmd_bdat,
+	    .usage = "Usage: BDAT size [LAST]", .reject = bdat_reject },
+	{ .verb = "RSET", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_rset },
+	{ .verb = "NOOP", .states = ST_ANY_CMD, .args = ARG_OPT, .fn = cmd_noop },
+	{ .verb = "QUIT", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_quit },
+	{ .verb = "VRFY", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_vrfy,
+	    .usage = "Usage: VRFY <address>", .seq = seq_bdat_phase },
+	{ .verb = "EXPN", .states = ST_COMMAND, .args = ARG_OPT, .fn = cmd_expn,
+	    .seq = seq_bdat_phase },
+};
+
+static const struct session_proto proto_smtp = {
+	.name = "SMTP",
+	.cmds = smtp_cmds,
+	.ncmds = sizeof(smtp_cmds) / sizeof(smtp_cmds[0]),
+	.greeting = "ESMTP mailetd ready",
+};
+
+static const struct session_proto proto_lmtp = {
+	.name = "LMTP",
+	.cmds = lmtp_cmds,
+	.ncmds = sizeof(lmtp_cmds) / sizeof(lmtp_cmds[0]),
+	.greeting = "LMTP mailetd ready",
+	.lmtp = true,
+};
+
 static const struct cmd_def *
-cmd_lookup(const char *verb)
+cmd_lookup(const struct session *s, const char *verb)
 {
-	for (size_t i = 0; i < sizeof(smtp_cmds) / sizeof(smtp_cmds[0]); i++)
-		if (strcmp(smtp_cmds[i].verb, verb) == 0)
-			return &smtp_cmds[i];
+	for (size_t i = 0; i < s->proto->ncmds; i++)
+		if (strcmp(s->proto->cmds[i].verb, verb) == 0)
+			return &s->proto->cmds[i];
 	return NULL;
 }
 
@@ -1214,7 +1389,7 @@ session_dispatch(struct session *s, const char *line, size_t len)
 		session_reply(s, 500, "5.5.2", "Syntax error, command unrecognized");
 		return;
 	}
-	const struct cmd_def *c = cmd_lookup(cl.verb);
+	const struct cmd_def *c = cmd_lookup(s, cl.verb);
 	if (c == NULL || ((c->flags & CF_STARTTLS) && !s->srv->tls.start_tls) ||
 	    ((c->flags & CF_AUTH) && !s->srv->auth_enabled)) {
 		session_reply(s, 500, "5.5.1", "Command %s unrecognized.", cl.verb);
@@ -1872,6 +2047,7 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->base = base;
 	s->env = env;
 	s->srv = env->server;
+	s->proto = env->server->proto == CFG_PROTO_LMTP ? &proto_lmtp : &proto_smtp;
 	s->closed = closed;
 	s->closed_arg = arg;
 	s->started = time(NULL);
@@ -1891,7 +2067,8 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	if (netaddr_from_sockaddr(peer, &s->hs.client) == 0)
 		netaddr_format(&s->hs.client, s->client_text, sizeof(s->client_text));
 	else
-		snprintf(s->client_text, sizeof(s->client_text), "unknown");
+		snprintf(s->client_text, sizeof(s->client_text), "%s",
+		    peer->sa_family == AF_UNIX ? "unix" : "unknown");
 	s->hs.id = s->id;
 	s->hs.cfg = env->cfg;
 	s->hs.server = env->server;
@@ -1910,8 +2087,8 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 		session_setup_bev(s);
 	}
 
-	log_info(s->id, "event=connect client=%s server=%s relay=%s", s->client_text,
-	    s->srv->name, s->hs.relaying_allowed ? "yes" : "no");
+	log_info(s->id, "event=connect client=%s server=%s proto=%s relay=%s", s->client_text,
+	    s->srv->name, s->proto->name, s->hs.relaying_allowed ? "yes" : "no");
 
 	struct hook_result r = chain_run(env->chain, CHAIN_CONNECT, &s->hs, NULL);
 	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
@@ -1922,7 +2099,7 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	if (s->srv->greeting != NULL)
 		session_reply(s, 220, NULL, "%s", s->srv->greeting);
 	else
-		session_reply(s, 220, NULL, "%s ESMTP mailetd ready", s->srv->hello_name);
+		session_reply(s, 220, NULL, "%s %s", s->srv->hello_name, s->proto->greeting);
 	return s;
 }
 

@@ -740,6 +740,16 @@ spool_msg_abort(struct spool_msg *m)
 	spool_msg_free(m);
 }
 
+int
+spool_msg_reader(struct spool_msg *m)
+{
+	if (spool_msg_flush(m) < 0) {
+		errno = m->err;
+		return -1;
+	}
+	return openat(m->sp->tmp_fd, m->id, O_RDONLY | O_CLOEXEC);
+}
+
 /* Runs on the committing session's loop thread: reports and frees m. */
 static void
 spool_msg_done(void *arg)

@@ -100,6 +100,16 @@ uint64_t spool_msg_size(const struct spool_msg *m);
 void spool_msg_abort(struct spool_msg *m);
 
 /*
+ * Writes out what m buffers and returns a new read-only descriptor on its
+ * temporary file (the caller closes it), or -1 with errno (also after an
+ * earlier write error). The message bytes are at offsets 0 to
+ * spool_msg_size(m). The descriptor stays readable after
+ * spool_msg_abort(m) has unlinked the file: this is how LMTP reads a
+ * message back for delivery without committing it to a queue.
+ */
+int spool_msg_reader(struct spool_msg *m);
+
+/*
  * Result of a commit: err is 0 on success (the message is durable), else
  * an errno value and the message is gone. id is valid during the call.
  */

@@ -59,6 +59,66 @@ def test_james_corpus_passes_config_test():
         check(rc == 0 and "configuration OK" in out, "%s: %s %s" % (f, out, err))
 
 
+def test_james_lmtp_corpus_passes_config_test():
+    if not os.path.isdir(JAMES):
+        print("SKIPPED: James corpus not found at %s (set JAMES_CONF)" % JAMES)
+        return
+    lmtp = sorted(glob.glob(os.path.join(JAMES, "*", "lmtpserver.xml")) +
+                  glob.glob(os.path.join(JAMES, "protocols-lmtp-tests", "*.xml")))
+    check(len(lmtp) >= 10, "LMTP corpus looks small: %r" % lmtp)
+    for f in lmtp:
+        rc, out, err = check_dir([(f, "lmtpserver.xml")])
+        check(rc == 0 and "configuration OK" in out, "%s: %s %s" % (f, out, err))
+    # The mailet-container chain is accepted and named as not supported yet.
+    rc, out, err = check_dir([(os.path.join(JAMES, "memory-app-tests", "lmtpserver.xml"),
+                               "lmtpserver.xml")])
+    check(rc == 0 and "mailet container is not supported yet" in err and
+          "lmtpserver.xml:" in err, err)
+    # Whole app directories: smtpserver.xml and lmtpserver.xml side by side.
+    for app in ("distributed-app", "jpa-app", "postgres-app", "distributed-pop3-app"):
+        d = os.path.join(JAMES, app)
+        files = [(os.path.join(d, n), n) for n in ("smtpserver.xml", "lmtpserver.xml",
+                                                   "domainlist.xml")
+                 if os.path.isfile(os.path.join(d, n))]
+        if len(files) < 2:
+            continue
+        rc, out, err = check_dir(files)
+        check(rc == 0 and "configuration OK" in out, "%s: %s %s" % (app, out, err))
+
+
+def test_lmtp_config_errors_and_smtp_only_elements():
+    tmp = tempfile.mkdtemp(prefix="mailetd-t-")
+    try:
+        with open(os.path.join(tmp, "lmtpserver.xml"), "w") as f:
+            f.write('<?xml version="1.0"?>\n<lmtpservers>\n<lmtpserver>\n'
+                    '<bind>unix:relative/sock</bind>\n'
+                    '<maxmessagesize>12Q</maxmessagesize>\n'
+                    '<authorizedAddresses>0.0.0.0/0</authorizedAddresses>\n'
+                    '<bind>/' + "x" * 120 + '</bind>\n'
+                    '</lmtpserver>\n</lmtpservers>\n')
+        rc, out, err = run([lib.MAILETD, "-t", "-c", tmp])
+        check(rc == 1, "status %d: %s" % (rc, err))
+        for line, text in ((4, "<bind>: \"unix:relative/sock\": a UNIX socket needs an "
+                               "absolute path"),
+                           (5, "<maxmessagesize>"),
+                           (6, "<authorizedAddresses>: has no effect on an LMTP server")):
+            want = "%s/lmtpserver.xml:%d: %s" % (tmp, line, text)
+            check(want in err, "missing %r in:\n%s" % (want, err))
+        check("socket path too long" in err or "<bind>" in err, err)
+        # A TCP and a UNIX bind shared with the SMTP server conflict.
+        with open(os.path.join(tmp, "lmtpserver.xml"), "w") as f:
+            f.write('<lmtpservers><lmtpserver><bind>127.0.0.1:2424, /tmp/x.sock</bind>'
+                    '</lmtpserver></lmtpservers>')
+        with open(os.path.join(tmp, "smtpserver.xml"), "w") as f:
+            f.write('<smtpservers><smtpserver><bind>0.0.0.0:2424, unix:/tmp/x.sock</bind>'
+                    '</smtpserver></smtpservers>')
+        rc, out, err = run([lib.MAILETD, "-t", "-c", tmp])
+        check(rc == 1 and "127.0.0.1:2424 conflicts with 0.0.0.0:2424" in err and
+              "/tmp/x.sock conflicts with unix:/tmp/x.sock" in err, err)
+    finally:
+        shutil.rmtree(tmp)
+
+
 def test_later_features_are_named():
     f = os.path.join(JAMES, "memory-app", "smtpserver.xml")
     if not os.path.isfile(f):

@@ -1,0 +1,343 @@
+"""LMTP (RFC 2033): per-recipient replies and delivery into Maildirs.
+
+The daemon gets an lmtpserver.xml listening on a loopback port and on a
+UNIX socket; users are made with mailetctl. Clients are Python's
+smtplib.LMTP (driven at the protocol level, because smtplib reads only one
+reply after DATA) and raw sockets for pipelining and BDAT.
+"""
+import glob
+import os
+import re
+import signal
+import smtplib
+import socket
+import subprocess
+import time
+
+import lib
+from lib import Daemon, TestFailure, check, free_port, running, wait_for
+
+LMTP_TEMPLATE = """<?xml version="1.0"?>
+<lmtpservers>
+  <lmtpserver enabled="true">
+    <jmxName>test-lmtp</jmxName>
+    <bind>{bind}</bind>
+    <helloName autodetect="false">lmtp.mailetd.test</helloName>
+    <connectiontimeout>60</connectiontimeout>
+    <maxmessagesize>{maxsize}</maxmessagesize>
+    <handlerchain>
+      <handler class="org.apache.james.lmtpserver.CoreCmdHandlerLoader"/>
+    </handlerchain>
+  </lmtpserver>
+</lmtpservers>
+"""
+
+SENDER = "alice@example.org"
+BODY = (b"From: Alice <alice@example.org>\r\n"
+        b"To: Bob <bob@mailetd.test>\r\n"
+        b"Subject: LMTP test\r\n"
+        b"Message-ID: <lmtp-test-1@example.org>\r\n"
+        b"\r\n"
+        b"Hello Bob,\r\n"
+        b"..a line that was dot-stuffed on the wire\r\n"
+        b"\xc3\xa9t\xc3\xa9 8-bit text\r\n"
+        b"bye\r\n")
+
+
+def lmtp_daemon(maxsize="0", users=("bob",)):
+    """A Daemon with an LMTP server on TCP and a UNIX socket, and users."""
+    d = Daemon()
+    d.lmtp_port = free_port()
+    d.lmtp_sock = os.path.join(d.dir, "lmtp.sock")
+    d.write("lmtpserver.xml", LMTP_TEMPLATE.format(
+        bind="127.0.0.1:%d, unix:%s" % (d.lmtp_port, d.lmtp_sock), maxsize=maxsize))
+    for u in users:
+        r = subprocess.run([lib.MAILETCTL, "-c", d.conf, "user", "add", u, "--password-stdin"],
+                           input=b"pw\n", capture_output=True, timeout=60)
+        check(r.returncode == 0, "user add %s: %r" % (u, r.stderr))
+    return d
+
+
+def maildir(d, user="bob", domain="mailetd.test", sub="new"):
+    return os.path.join(d.data, "mail", domain, user, sub)
+
+
+def mail_files(d, user="bob", sub="new"):
+    return sorted(glob.glob(os.path.join(maildir(d, user, sub=sub), "*")))
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+TRACE_RE = re.compile(
+    rb"^Return-Path: <([^>]*)>\r\n"
+    rb"Delivered-To: ([^\r\n]*)\r\n"
+    rb"(Received: from [^\r\n]*\r\n(?:\t[^\r\n]*\r\n)+)")
+
+
+def check_delivered(data, body, rcpt, sender=SENDER, proto=b"LMTP"):
+    """The Maildir file is the trace headers, then the message byte for byte."""
+    m = TRACE_RE.match(data)
+    check(m is not None, "no Return-Path/Delivered-To/Received at the top: %r" % data[:300])
+    check(m.group(1) == sender.encode(), "Return-Path %r" % m.group(1))
+    check(m.group(2) == rcpt.encode(), "Delivered-To %r" % m.group(2))
+    check(b" with " + proto + b" id " in m.group(3), "Received: %r" % m.group(3))
+    check(data[m.end():] == body, "body differs:\n%r\n%r" % (data[m.end():], body))
+
+
+def wire(body):
+    """Dot-stuffs body for DATA (RFC 5321 4.5.2)."""
+    return re.sub(rb"(?m)^\.", b"..", body)
+
+
+def lmtp_transaction(client, rcpts, body, sender=SENDER):
+    """MAIL, RCPTs, DATA on an smtplib.LMTP; returns the per-recipient replies."""
+    code, msg = client.ehlo("client.example")  # sends LHLO on an LMTP object
+    check(code == 250, "LHLO: %r" % msg)
+    code, msg = client.mail(sender)
+    check(code == 250, "MAIL: %d %r" % (code, msg))
+    accepted = []
+    for r in rcpts:
+        code, msg = client.rcpt(r)
+        if code == 250:
+            accepted.append(r)
+    code, msg = client.docmd("DATA")
+    check(code == 354, "DATA: %d %r" % (code, msg))
+    client.send(wire(body) + b".\r\n")
+    return accepted, [client.getreply() for _ in accepted]
+
+
+def two_recipients_one_unknown(d, client):
+    accepted, replies = lmtp_transaction(
+        client, ["bob@mailetd.test", "nobody@mailetd.test"], BODY)
+    check(accepted == ["bob@mailetd.test", "nobody@mailetd.test"], accepted)
+    codes = [c for c, _ in replies]
+    check(codes == [250, 550], "per-recipient replies: %r" % replies)
+    check(replies[0][1].startswith(b"2.1.5 ") and b"bob@mailetd.test" in replies[0][1],
+          replies[0])
+    check(replies[1][1].startswith(b"5.1.1 ") and b"nobody@mailetd.test" in replies[1][1],
+          replies[1])
+    files = mail_files(d)
+    check(len(files) == 1, "new/: %r" % files)
+    check_delivered(read(files[0]), BODY, "bob@mailetd.test")
+    check(mail_files(d, sub="tmp") == [], "tmp/ not empty")
+    check(not os.path.exists(maildir(d, "nobody")), "a mailbox for an unknown user")
+    check(d.spool_ids() == [], "LMTP mail must not go through the spool queue")
+
+
+def test_lmtp_tcp_two_recipients_one_unknown():
+    d = lmtp_daemon()
+    with running(d):
+        client = smtplib.LMTP("127.0.0.1", d.lmtp_port, timeout=10)
+        try:
+            two_recipients_one_unknown(d, client)
+            check(client.docmd("QUIT")[0] == 221, "QUIT")
+        finally:
+            client.close()
+
+
+def test_lmtp_unix_socket_two_recipients_one_unknown():
+    d = lmtp_daemon()
+    with running(d):
+        st = os.stat(d.lmtp_sock)
+        import stat
+        check(stat.S_ISSOCK(st.st_mode), "not a socket")
+        check(stat.S_IMODE(st.st_mode) == 0o666, "mode %o" % stat.S_IMODE(st.st_mode))
+        client = smtplib.LMTP(d.lmtp_sock, timeout=10)  # smtplib: a path is a UNIX socket
+        try:
+            two_recipients_one_unknown(d, client)
+            check(b"Received: from client.example ([unix])" in read(mail_files(d)[0]),
+                  read(mail_files(d)[0])[:300])
+        finally:
+            client.close()
+    check(not os.path.exists(d.lmtp_sock), "socket file left after stop")
+
+
+def test_lmtp_unix_socket_replaces_stale_socket_but_not_a_file():
+    d = lmtp_daemon()
+    # A socket file left by a crashed run is replaced.
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(d.lmtp_sock)
+    s.close()
+    with running(d):
+        c = lib.Client.__new__(lib.Client)
+        c.sock = socket.socket(socket.AF_UNIX)
+        c.sock.settimeout(10)
+        c.sock.connect(d.lmtp_sock)
+        c.buf = b""
+        code, lines = c.read_reply()
+        check(code == 220 and "LMTP" in lines[0], lines)
+        c.close()
+    # Anything else at the path is an error, and is left alone.
+    d = lmtp_daemon()
+    with open(d.lmtp_sock, "w") as f:
+        f.write("precious")
+    try:
+        d.start(wait=False)
+        check(d.proc.wait(15) != 0, "started over a regular file")
+        check("is not a socket" in d.log(), d.log()[-2000:])
+        check(read(d.lmtp_sock) == b"precious", "the file was touched")
+    finally:
+        d.close(ok=False)
+
+
+def test_lmtp_lhlo_and_unknown_commands():
+    d = lmtp_daemon(maxsize="100")
+    with running(d):
+        c = lib.Client(d.lmtp_port)
+        code, lines = c.read_reply()
+        check(code == 220 and lines[0] == "220 lmtp.mailetd.test LMTP mailetd ready", lines)
+        for verb in ("HELO client.example", "EHLO client.example", "HELP",
+                     "AUTH PLAIN AGJvYgBwdw==", "STARTTLS"):
+            code, lines = c.cmd(verb)
+            check(code == 500 and lines[0].startswith("500 5.5.1 "), (verb, lines))
+        code, lines = c.cmd("LHLO")
+        check(code == 501, lines)
+        code, lines = c.cmd("LHLO client.example", 250)
+        kw = [l[4:] for l in lines[1:]]
+        check(kw == ["PIPELINING", "SIZE 102400", "8BITMIME", "ENHANCEDSTATUSCODES",
+                     "CHUNKING"], "LHLO keywords: %r" % lines)
+        c.close()
+
+
+def test_lmtp_pipelined_lhlo_mail_rcpt_data():
+    d = lmtp_daemon(users=("bob", "carol"))
+    with running(d):
+        c = lib.Client(d.lmtp_port)
+        c.expect(220)
+        # Everything up to DATA in one packet (RFC 2920, RFC 2033 4.2).
+        c.send("LHLO client.example\r\nMAIL FROM:<%s>\r\nRCPT TO:<bob@mailetd.test>\r\n"
+               "RCPT TO:<ghost@mailetd.test>\r\nRCPT TO:<remote@elsewhere.example>\r\n"
+               "RCPT TO:<Carol+tag@local.test>\r\nDATA\r\n" % SENDER)
+        code, lines = c.read_reply()
+        check(code == 250 and len(lines) > 1, lines)
+        for want in (250, 250, 250, 550, 250, 354):
+            code, lines = c.read_reply()
+            check(code == want, "expected %d, got %r" % (want, lines))
+            if want == 550:
+                check(lines[0].startswith("550 5.1.2 "), lines)
+        c.send(wire(BODY) + b".\r\nQUIT\r\n")
+        got = [c.read_reply() for _ in range(3)]
+        check([g[0] for g in got] == [250, 550, 250], "per-recipient replies: %r" % got)
+        check("bob@mailetd.test" in got[0][1][0] and "ghost@mailetd.test" in got[1][1][0] and
+              "Carol+tag@local.test" in got[2][1][0], got)
+        check(c.read_reply()[0] == 221, "QUIT")
+        c.close()
+        check_delivered(read(mail_files(d)[0]), BODY, "bob@mailetd.test")
+        files = mail_files(d, "carol")
+        check(len(files) == 1, files)
+        check_delivered(read(files[0]), BODY, "Carol+tag@local.test")
+
+
+def test_lmtp_bdat():
+    d = lmtp_daemon()
+    with running(d):
+        c = lib.Client(d.lmtp_port)
+        c.expect(220)
+        c.cmd("LHLO client.example", 250)
+        c.cmd("MAIL FROM:<>", 250)
+        c.cmd("RCPT TO:<bob@mailetd.test>", 250)
+        c.cmd("RCPT TO:<nobody@mailetd.test>", 250)
+        body = BODY + b".a line starting with a dot is not stuffed in BDAT\r\n"
+        first, rest = body[:40], body[40:]
+        c.send(b"BDAT %d\r\n" % len(first) + first)
+        code, lines = c.read_reply()
+        check(code == 250 and len(lines) == 1, "non-LAST chunk: one reply: %r" % lines)
+        c.send(b"BDAT %d LAST\r\n" % len(rest) + rest)
+        got = [c.read_reply() for _ in range(2)]
+        check([g[0] for g in got] == [250, 550], got)
+        # The session goes on: a second transaction on the same connection.
+        c.cmd("MAIL FROM:<%s>" % SENDER, 250)
+        c.cmd("RCPT TO:<bob@mailetd.test>", 250)
+        c.send(b"BDAT %d LAST\r\n" % len(BODY) + BODY)
+        check(c.read_reply()[0] == 250, "second message")
+        c.close()
+        files = mail_files(d)
+        check(len(files) == 2, files)
+        datas = [read(f) for f in files]
+        null = [x for x in datas if x.startswith(b"Return-Path: <>\r\n")]
+        check(len(null) == 1, "null sender: %r" % [x[:40] for x in datas])
+        check_delivered(null[0], body, "bob@mailetd.test", sender="")
+
+
+def test_lmtp_size_limit():
+    d = lmtp_daemon(maxsize="1")  # KiB, as in James
+    with running(d):
+        c = lib.Client(d.lmtp_port)
+        c.expect(220)
+        c.cmd("LHLO client.example", 250)
+        code, lines = c.cmd("MAIL FROM:<%s> SIZE=5000" % SENDER)
+        check(code == 552, lines)
+        c.cmd("MAIL FROM:<%s>" % SENDER, 250)
+        c.cmd("RCPT TO:<bob@mailetd.test>", 250)
+        c.cmd("RCPT TO:<nobody@mailetd.test>", 250)
+        c.cmd("DATA", 354)
+        c.send(b"Subject: big\r\n\r\n" + b"x" * 70 + b"\r\n" * 0 + (b"y" * 70 + b"\r\n") * 40 +
+               b".\r\n")
+        got = [c.read_reply() for _ in range(2)]
+        check([g[0] for g in got] == [552, 552], "one 552 per recipient: %r" % got)
+        c.cmd("NOOP", 250)
+        c.close()
+        check(mail_files(d) == [], "an over-size message was delivered")
+
+
+def test_lmtp_quota():
+    d = lmtp_daemon(users=("bob", "carol"))
+    r = subprocess.run([lib.MAILETCTL, "-c", d.conf, "user", "quota", "carol", "600"],
+                       capture_output=True, timeout=60)
+    check(r.returncode == 0, r.stderr)
+    with running(d):
+        for n in range(3):
+            client = smtplib.LMTP("127.0.0.1", d.lmtp_port, timeout=10)
+            try:
+                accepted, replies = lmtp_transaction(
+                    client, ["carol@mailetd.test", "bob@mailetd.test"], BODY)
+            finally:
+                client.close()
+            # Each copy is about 400 octets: the second one does not fit in 600.
+            want = [250, 250] if n == 0 else [452, 250]
+            check([c for c, _ in replies] == want, "round %d: %r" % (n, replies))
+            if n > 0:
+                check(replies[0][1].startswith(b"4.2.2 "), replies)
+        check(len(mail_files(d, "carol")) == 1 and len(mail_files(d)) == 3, "files")
+
+
+def test_lmtp_kill9_during_delivery_leaves_no_half_message():
+    """A big message to several recipients; the daemon is killed with SIGKILL
+    while it delivers. new/ may hold some copies, but each one whole."""
+    users = ("bob", "carol", "dave", "erin")
+    d = lmtp_daemon(users=users)
+    body = b"Subject: big\r\n\r\n" + (b"z" * 998 + b"\r\n") * 30000 + b"THE END\r\n"
+    try:
+        for rnd, delay in enumerate((0.0, 0.02, 0.05, 0.1, 0.2)):
+            d.start()
+            c = lib.Client(d.lmtp_port, timeout=30)
+            c.expect(220)
+            c.cmd("LHLO client.example", 250)
+            c.cmd("MAIL FROM:<%s>" % SENDER, 250)
+            for u in users:
+                c.cmd("RCPT TO:<%s@mailetd.test>" % u, 250)
+            c.cmd("DATA", 354)
+            before = d.log().count("event=lmtp-delivered")
+            c.send(body + b".\r\n")
+            check(wait_for(lambda: "event=message" in d.log()[d.log_start:], timeout=30),
+                  "the message did not arrive")
+            time.sleep(delay)
+            d.kill9()
+            c.close()
+            for u in users:
+                for f in mail_files(d, u):
+                    data = read(f)
+                    check(data.endswith(b"THE END\r\n"), "round %d: half message %s (%d octets)"
+                          % (rnd, f, len(data)))
+                    check_delivered(data, body, "%s@mailetd.test" % u)
+            del before
+        total = sum(len(mail_files(d, u)) for u in users)
+        print("  copies delivered across the kills: %d of %d" % (total, 5 * len(users)))
+        d.start()
+        check(d.spool_ids() == [], "LMTP leftovers in the spool queue")
+        check(os.listdir(os.path.join(d.data, "spool", "tmp")) == [], "spool tmp/ not cleaned")
+    finally:
+        d.close()
