@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -604,13 +606,12 @@ END_TEST
 
 START_TEST(test_unsupported_files)
 {
-	static const char *const names[] = { "mailrepositorystore.xml", "lmtpserver.xml",
-		"dnsservice.xml", "mailetcontainer.xml", "recipientrewritetable.xml" };
+	static const char *const names[] = { "mailrepositorystore.xml", "dnsservice.xml",
+		"mailetcontainer.xml", "recipientrewritetable.xml" };
 	for (size_t i = 0; i < NELEM(names); i++)
 		put(names[i], "not even XML");
 	put("logback.xml", "<configuration/>");
 	struct config *cfg = load_expect(
-	    "W @/lmtpserver.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/mailetcontainer.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/recipientrewritetable.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/dnsservice.xml: file not yet supported by mailetd; ignored\n"
@@ -688,6 +689,116 @@ START_TEST(test_smtp_defaults)
 	ck_assert_uint_eq(s->auth_mechs, CFG_MECH_LOGIN | CFG_MECH_PLAIN);
 	ck_assert_uint_eq(s->io_workers, 0);
 	config_free(cfg);
+}
+END_TEST
+
+/* lmtpserver.xml: James's LMTP defaults and fixed behaviour (james.md 1a.4). */
+START_TEST(test_lmtp_defaults)
+{
+	put("lmtpserver.xml", "<lmtpservers>\n  <lmtpserver/>\n</lmtpservers>\n");
+	struct config *cfg = load_expect("");
+	ck_assert_uint_eq(cfg->nservers, 1);
+	const struct cfg_server *s = &cfg->servers[0];
+	ck_assert_int_eq(s->proto, CFG_PROTO_LMTP);
+	ck_assert_int_eq(s->line, 2);
+	ck_assert_str_eq(s->name, "lmtpserver1");
+	ck_assert_str_eq(s->binds[0].text, "0.0.0.0:24");
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)&s->binds[0].ss;
+	ck_assert_int_eq(ntohs(sin->sin_port), 24);
+	ck_assert_ptr_null(s->greeting);
+	ck_assert_uint_eq(s->max_message_size, 0);
+	ck_assert(!s->helo_enforcement);
+	ck_assert(!s->brackets_enforcement);
+	ck_assert(!s->auth_enabled);
+	ck_assert(!s->auth_required);
+	ck_assert_uint_eq(s->auth_mechs, 0);
+	ck_assert_uint_eq(s->authorized.n, 0);
+	config_free(cfg);
+}
+END_TEST
+
+/* LMTP values, a UNIX socket bind, and SMTP elements that mean nothing here. */
+START_TEST(test_lmtp_values)
+{
+	put("smtpserver.xml", "<smtpservers><smtpserver><bind>127.0.0.1:2525</bind>"
+			      "</smtpserver></smtpservers>\n");
+	put("lmtpserver.xml",
+	    "<lmtpservers>\n"
+	    "<lmtpserver enabled=\"true\">\n"
+	    "<jmxName>lmtp</jmxName><bind>127.0.0.1:2424, unix:/run/mailetd/lmtp, /tmp/l2</bind>\n"
+	    "<maxmessagesize>10</maxmessagesize><lmtpGreeting>hi there</lmtpGreeting>\n"
+	    "<authorizedAddresses>0.0.0.0/0</authorizedAddresses>\n"
+	    "<auth><announce>always</announce></auth>\n"
+	    "<handlerchain coreHandlersPackage=\"org.apache.james.lmtpserver."
+	    "MailetContainerCmdHandlerLoader\">\n"
+	    "<handler class=\"org.apache.james.lmtpserver.CoreCmdHandlerLoader\"/>\n"
+	    "<handler class=\"org.apache.james.smtpserver.dsn.DSNEhloHook\"/>\n"
+	    "</handlerchain>\n"
+	    "<tls startTLS=\"true\"><keystore>none</keystore></tls>\n"
+	    "<gracefulShutdown>false</gracefulShutdown>\n"
+	    "</lmtpserver>\n"
+	    "<smtpserver/>\n"
+	    "</lmtpservers>\n");
+	struct config *cfg = load_expect(
+	    "W @/lmtpserver.xml:5: <authorizedAddresses>: has no effect on an LMTP server (LMTP "
+	    "never relays and has no AUTH); ignored\n"
+	    "W @/lmtpserver.xml:6: <auth>: has no effect on an LMTP server (LMTP never relays and "
+	    "has no AUTH); ignored\n"
+	    "W @/lmtpserver.xml:9: <handler>: \"org.apache.james.smtpserver.dsn.DSNEhloHook\" is "
+	    "not yet supported on LMTP servers (it does not run)\n"
+	    "W @/lmtpserver.xml:7: <handlerchain>: the mailet container is not supported yet "
+	    "(MailetContainerCmdHandlerLoader, MailetContainerHandler); this LMTP server delivers "
+	    "directly into the mailboxes\n"
+	    "W @/lmtpserver.xml:11: <tls>: TLS is not yet supported on LMTP servers; ignored\n"
+	    "W @/lmtpserver.xml:14: <smtpserver>: unknown element, ignored\n");
+	ck_assert_uint_eq(cfg->nservers, 2);
+	ck_assert_int_eq(cfg->servers[0].proto, CFG_PROTO_SMTP);
+	const struct cfg_server *s = &cfg->servers[1];
+	ck_assert_int_eq(s->proto, CFG_PROTO_LMTP);
+	ck_assert_str_eq(s->name, "lmtp");
+	ck_assert_str_eq(s->greeting, "hi there");
+	ck_assert_uint_eq(s->max_message_size, 10240);
+	ck_assert_uint_eq(s->authorized.n, 0);
+	ck_assert(!s->auth_enabled);
+	ck_assert_int_eq(s->auth_announce, CFG_ANNOUNCE_NEVER);
+	ck_assert(!s->tls.start_tls && s->tls.ctx == NULL);
+	ck_assert_uint_eq(s->nbinds, 3);
+	ck_assert_int_eq(s->binds[0].ss.ss_family, AF_INET);
+	const char *paths[] = { "/run/mailetd/lmtp", "/tmp/l2" };
+	for (size_t i = 0; i < 2; i++) {
+		const struct sockaddr_un *sun = (const struct sockaddr_un *)&s->binds[i + 1].ss;
+		ck_assert_int_eq(sun->sun_family, AF_UNIX);
+		ck_assert_str_eq(sun->sun_path, paths[i]);
+		ck_assert_uint_eq(s->binds[i + 1].sslen,
+		    offsetof(struct sockaddr_un, sun_path) + strlen(paths[i]) + 1);
+	}
+	ck_assert_str_eq(s->binds[1].text, "unix:/run/mailetd/lmtp");
+	config_free(cfg);
+
+	/* Errors: relative and over-long socket paths, a socket shared with SMTP. */
+	put("lmtpserver.xml",
+	    "<lmtpservers><lmtpserver>\n"
+	    "<bind>unix:run/lmtp</bind>\n"
+	    "<bind>/tmp/l2</bind>\n"
+	    "</lmtpserver><lmtpserver>\n"
+	    "<bind>/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa</bind>\n"
+	    "</lmtpserver><lmtpserver>\n"
+	    "<bind>unix:/tmp/s, 127.0.0.1:2525</bind>\n"
+	    "</lmtpserver></lmtpservers>\n");
+	put("smtpserver.xml", "<smtpservers><smtpserver><bind>127.0.0.1:2526,/tmp/s</bind>"
+			      "</smtpserver></smtpservers>\n");
+	load_expect("E @/lmtpserver.xml:2: <bind>: \"unix:run/lmtp\": a UNIX socket needs an "
+		    "absolute path, e.g. unix:/run/mailetd/lmtp\n"
+		    "W @/lmtpserver.xml:3: <bind>: given more than once; only the first is used\n"
+		    "E @/lmtpserver.xml:5: <bind>: \"/tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...\": socket path too long (at "
+		    "most 107 octets)\n"
+		    /* Both servers without a usable bind fall back to James's default. */
+		    "E @/lmtpserver.xml:4: <bind>: 0.0.0.0:24 conflicts with 0.0.0.0:24 at "
+		    "@/lmtpserver.xml:1\n"
+		    "E @/lmtpserver.xml:7: <bind>: unix:/tmp/s conflicts with /tmp/s at "
+		    "@/smtpserver.xml:1\n");
 }
 END_TEST
 
@@ -990,7 +1101,7 @@ START_TEST(test_sample_conf)
 	ck_assert_msg(d.n == 0, "diagnostics:\n%s", got);
 	free(got);
 	ck_assert_ptr_nonnull(cfg);
-	ck_assert_uint_eq(cfg->nservers, 3);
+	ck_assert_uint_eq(cfg->nservers, 4);
 	const struct cfg_server *s = &cfg->servers[0];
 	ck_assert(s->enabled);
 	ck_assert_uint_eq(s->nbinds, 1);
@@ -1011,6 +1122,10 @@ START_TEST(test_sample_conf)
 	ck_assert(cfg->servers[2].tls.start_tls);
 	ck_assert_ptr_nonnull(cfg->servers[2].tls.ctx);
 	ck_assert_str_eq(cfg->servers[2].binds[0].text, "127.0.0.1:2587");
+	/* lmtpserver.xml: LMTP on 2424. */
+	ck_assert_int_eq(cfg->servers[3].proto, CFG_PROTO_LMTP);
+	ck_assert(cfg->servers[3].enabled);
+	ck_assert_str_eq(cfg->servers[3].binds[0].text, "127.0.0.1:2424");
 	ck_assert(config_is_local_domain(cfg, "localhost", 9));
 	ck_assert(config_is_local_domain(cfg, "mailetd.test", 12));
 	ck_assert(cfg->main.fsync);
@@ -1132,6 +1247,7 @@ load_james_file(const char *src, const char *name)
 	drop("smtpserver.xml");
 	drop("domainlist.xml");
 	drop("usersrepository.xml");
+	drop("lmtpserver.xml");
 	if (strcmp(name, "smtpserver.xml") == 0) {
 		/* The key files the sample names, protected by its own <secret>. */
 		static char made[64];
@@ -1165,7 +1281,7 @@ START_TEST(test_james_corpus)
 	const char *root = james_conf();
 	DIR *top = opendir(root);
 	ck_assert_msg(top != NULL, "James corpus not found at %s (set JAMES_CONF)", root);
-	size_t smtp = 0, domains = 0, users = 0;
+	size_t smtp = 0, domains = 0, users = 0, lmtp = 0;
 	struct dirent *e;
 	while ((e = readdir(top)) != NULL) {
 		if (e->d_name[0] == '.')
@@ -1192,6 +1308,9 @@ START_TEST(test_james_corpus)
 			} else if (strcmp(n, "usersrepository.xml") == 0) {
 				load_james_file(src, "usersrepository.xml");
 				users++;
+			} else if (strncmp(n, "lmtp", 4) == 0) {
+				load_james_file(src, "lmtpserver.xml");
+				lmtp++;
 			}
 			free(src);
 		}
@@ -1199,9 +1318,9 @@ START_TEST(test_james_corpus)
 		free(dir);
 	}
 	closedir(top);
-	ck_assert_msg(smtp >= 20 && domains >= 5 && users >= 5,
-	    "only %zu smtpserver, %zu domainlist and %zu usersrepository files", smtp, domains,
-	    users);
+	ck_assert_msg(smtp >= 20 && domains >= 5 && users >= 5 && lmtp >= 10,
+	    "only %zu smtpserver, %zu domainlist, %zu usersrepository and %zu lmtpserver files",
+	    smtp, domains, users, lmtp);
 }
 END_TEST
 
@@ -1228,6 +1347,8 @@ config_suite(void)
 	tcase_add_test(tc, test_empty_dir);
 	tcase_add_test(tc, test_smtp_defaults);
 	tcase_add_test(tc, test_smtp_auth);
+	tcase_add_test(tc, test_lmtp_defaults);
+	tcase_add_test(tc, test_lmtp_values);
 	tcase_add_test(tc, test_smtp_values);
 	tcase_add_test(tc, test_sys_interpolation);
 	tcase_add_test(tc, test_root_server);
