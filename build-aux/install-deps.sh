@@ -6,7 +6,7 @@ set -eu
 
 pkgs="gcc make autoconf pkg-config libevent-dev libssl-dev libxml2-dev libcrypt-dev check
 clang libclang-rt-14-dev swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl
-procps nmap"
+procps nmap postfix"
 
 missing=""
 for p in $pkgs; do
@@ -38,6 +38,26 @@ else
 	SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is a test tool here (tests/integration/test_lmtp.py and the
+# benchmark run private instances): preseed "No configuration" so that
+# installing it configures no system mail service.
+case " $missing " in
+*" postfix "*)
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		$SUDO debconf-set-selections
+	;;
+esac
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing
+# A postinst may still start the system instance; the tests run their own.
+case " $missing " in
+*" postfix "*)
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postfix 2>/dev/null; then
+		$SUDO systemctl stop postfix || true
+	fi
+	if [ -e /var/spool/postfix/pid/master.pid ]; then
+		$SUDO postfix stop 2>/dev/null || true
+	fi
+	;;
+esac

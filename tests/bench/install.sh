@@ -2,7 +2,10 @@
 # install.sh - installs what the benchmark needs (Debian packages), without
 # leaving a system Postfix running: postfix is preseeded to "No
 # configuration", and if its service started anyway it is stopped.
+# Postfix itself now comes with build-aux/install-deps.sh (the LMTP tests
+# need it too); this script runs that first and adds gnuplot.
 set -eu
+sh "$(dirname "$0")/../../build-aux/install-deps.sh"
 pkgs="postfix gnuplot-nox python3 procps"
 missing=""
 for p in $pkgs; do

@@ -341,3 +341,190 @@ def test_lmtp_kill9_during_delivery_leaves_no_half_message():
         check(os.listdir(os.path.join(d.data, "spool", "tmp")) == [], "spool tmp/ not cleaned")
     finally:
         d.close()
+
+
+# --- Postfix's lmtp client delivering into mailetd ----------------------------
+
+POSTFIX_MAIN = """compatibility_level = 3.6
+queue_directory = {queue}
+data_directory = {data}
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = relay.postfix.test
+mydomain = postfix.test
+myorigin = postfix.test
+mydestination =
+relay_domains = mailetd.test, local.test
+transport_maps = texthash:{conf}/transport
+default_transport = discard
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_peername_lookup = no
+biff = no
+alias_maps =
+alias_database =
+local_recipient_maps =
+lmtp_connect_timeout = 10s
+maillog_file_prefixes = /tmp, /var
+maillog_file = {log}
+"""
+
+POSTFIX_MASTER = """127.0.0.1:{port} inet n - n - - smtpd
+pickup    unix  n - n 60 1 pickup
+cleanup   unix  n - n - 0 cleanup
+qmgr      unix  n - n 300 1 qmgr
+rewrite   unix  - - n - - trivial-rewrite
+bounce    unix  - - n - 0 bounce
+defer     unix  - - n - 0 bounce
+trace     unix  - - n - 0 bounce
+verify    unix  - - n - 1 verify
+flush     unix  n - n 1000? 0 flush
+proxymap  unix  - - n - - proxymap
+anvil     unix  - - n - 1 anvil
+scache    unix  - - n - 1 scache
+lmtp      unix  - - n - - lmtp
+discard   unix  - - n - - discard
+retry     unix  - - n - - error
+error     unix  - - n - - error
+showq     unix  n - n - - showq
+postlog   unix-dgram n - n - 1 postlogd
+"""
+
+
+def postfix_available():
+    from shutil import which
+    if which("postfix") is None or which("postconf") is None:
+        return "postfix is not installed (build-aux/install-deps.sh installs it)"
+    if os.geteuid() != 0:
+        return "the private Postfix instance must be started as root"
+    import pwd
+    try:
+        pwd.getpwnam("postfix")
+    except KeyError:
+        return "no postfix user"
+    return None
+
+
+class PrivatePostfix:
+    """A Postfix instance of its own (config and queue in dir), on loopback."""
+
+    def __init__(self, top, transports):
+        import shutil
+        self.dir = os.path.join(top, "postfix")
+        self.conf = os.path.join(self.dir, "etc")
+        self.queue = os.path.join(self.dir, "queue")
+        self.data = os.path.join(self.dir, "data")
+        self.log = os.path.join(self.dir, "maillog")
+        for p in (self.conf, self.queue, self.data):
+            os.makedirs(p)
+        shutil.chown(self.data, "postfix")
+        self.port = free_port()
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            f.write(POSTFIX_MAIN.format(queue=self.queue, data=self.data, conf=self.conf,
+                                        log=self.log))
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(POSTFIX_MASTER.format(port=self.port))
+        with open(os.path.join(self.conf, "transport"), "w") as f:
+            for dom, nexthop in transports:
+                f.write("%s %s\n" % (dom, nexthop))
+        self.env = dict(os.environ, MAIL_CONFIG=self.conf)
+
+    def start(self):
+        # postfix prints its errors only to a terminal: run it under script(1).
+        r = subprocess.run(["script", "-qec", "postfix -c %s start" % self.conf, "/dev/null"],
+                           capture_output=True, text=True, env=self.env, timeout=30)
+        check(r.returncode == 0, "postfix start: %s %s" % (r.stdout, r.stderr))
+        end = time.time() + 10
+        while time.time() < end:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise TestFailure("postfix smtpd did not listen:\n" + self.maillog())
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.queue, "pid", "master.pid")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError):
+            return None
+
+    def maillog(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def stop(self):
+        pid = self.master_pid()
+        if pid is None:
+            return
+        subprocess.run(["postfix", "-c", self.conf, "stop"], capture_output=True,
+                       env=self.env, timeout=30)
+        end = time.time() + 10
+        while time.time() < end and os.path.exists("/proc/%d" % pid):
+            time.sleep(0.1)
+        if os.path.exists("/proc/%d" % pid):
+            os.kill(pid, signal.SIGKILL)  # only the master we started
+
+
+def test_lmtp_postfix_delivers_through_lmtp_client():
+    why = postfix_available()
+    if why:
+        print("SKIPPED: %s" % why)
+        return
+    t0 = time.time()
+    d = lmtp_daemon()
+    os.chmod(d.dir, 0o755)  # Postfix's lmtp runs as user postfix and needs the socket
+    pf = PrivatePostfix(d.dir, [("mailetd.test", "lmtp:inet:127.0.0.1:%d" % d.lmtp_port),
+                                ("local.test", "lmtp:unix:%s" % d.lmtp_sock)])
+    with running(d):
+        try:
+            pf.start()
+            s = smtplib.SMTP("127.0.0.1", pf.port, timeout=20)
+            try:
+                refused = s.sendmail(SENDER, ["bob@mailetd.test", "nobody@mailetd.test"],
+                                     BODY.replace(b"Message-ID: <lmtp-test-1@",
+                                                  b"Message-ID: <lmtp-tcp@"))
+                check(refused == {}, refused)
+                refused = s.sendmail(SENDER, ["bob@local.test", "ghost@local.test"],
+                                     BODY.replace(b"Message-ID: <lmtp-test-1@",
+                                                  b"Message-ID: <lmtp-unix@"))
+                check(refused == {}, refused)
+                s.quit()
+            finally:
+                s.close()
+
+            def outcome():
+                log = pf.maillog()
+                lines = [l for l in log.splitlines() if " postfix/lmtp[" in l and "status=" in l]
+                return lines if len(lines) >= 4 else None
+            lines = wait_for(outcome, timeout=40, step=0.2)
+            check(lines, "Postfix did not finish delivering:\n%s\n--- mailetd:\n%s"
+                  % (pf.maillog()[-4000:], d.log()[-3000:]))
+            by_rcpt = {}
+            for l in lines:
+                print("  postfix: " + l[l.find("postfix/lmtp"):][:200])
+                m = re.search(r"to=<([^>]+)>.*relay=([^ ,]+).*status=(\w+)", l)
+                check(m, l)
+                by_rcpt[m.group(1)] = (m.group(2), m.group(3), l)
+            check(by_rcpt["bob@mailetd.test"][1] == "sent" and
+                  "127.0.0.1[127.0.0.1]:%d" % d.lmtp_port in by_rcpt["bob@mailetd.test"][0],
+                  by_rcpt["bob@mailetd.test"])
+            check(by_rcpt["nobody@mailetd.test"][1] == "bounced" and
+                  "5.1.1" in by_rcpt["nobody@mailetd.test"][2], by_rcpt["nobody@mailetd.test"])
+            check(by_rcpt["bob@local.test"][1] == "sent" and
+                  d.lmtp_sock in by_rcpt["bob@local.test"][0], by_rcpt["bob@local.test"])
+            check(by_rcpt["ghost@local.test"][1] == "bounced", by_rcpt["ghost@local.test"])
+            files = mail_files(d)
+            check(len(files) == 2, "bob's new/: %r" % files)
+            datas = sorted(read(f) for f in files)
+            for data, rcpt in zip(datas, ("bob@local.test", "bob@mailetd.test")):
+                check(b"Delivered-To: " + rcpt.encode() + b"\r\n" in data[:200], data[:300])
+                check(b"with LMTP id" in data and b"Hello Bob," in data, data[:600])
+        finally:
+            pf.stop()
+    check(time.time() - t0 < 60, "took %.0fs" % (time.time() - t0))
