@@ -1,8 +1,8 @@
 /*
  * fuzz_config.c - libFuzzer target for the configuration loaders.
  *
- * The first byte of the input picks the file ('0' and every third value:
- * smtpserver.xml, then domainlist.xml, then mailetd.xml); the rest is
+ * The first byte of the input picks the file ('0' and every fourth value:
+ * smtpserver.xml, then domainlist.xml, mailetd.xml, lmtpserver.xml); the rest is
  * written as that file into a temporary directory made once, and the
  * whole directory goes through config_load() and config_free(). Host
  * names resolve through a fixed table so that the fuzzer never waits on
@@ -19,9 +19,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const files[] = { "smtpserver.xml", "domainlist.xml", "mailetd.xml" };
+static const char *const files[] = { "smtpserver.xml", "domainlist.xml", "mailetd.xml",
+	"lmtpserver.xml" };
+#define NFILES (sizeof(files) / sizeof(files[0]))
 static char dir[64];
-static char paths[3][128];
+static char paths[NFILES][128];
 
 static int
 fixed_resolver(const char *host, int family, struct netaddr *out, size_t max, size_t *n,
@@ -40,7 +42,7 @@ fixed_resolver(const char *host, int family, struct netaddr *out, size_t max, si
 static void
 cleanup(void)
 {
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < NFILES; i++)
 		unlink(paths[i]);
 	rmdir(dir);
 }
@@ -53,7 +55,7 @@ init_once(void)
 		perror("mkdtemp");
 		abort();
 	}
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < NFILES; i++)
 		snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, files[i]);
 	netaddr_set_resolver(fixed_resolver);
 	atexit(cleanup);
@@ -66,8 +68,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init_once();
 	if (size == 0)
 		return 0;
-	size_t which = data[0] % 3;
-	for (size_t i = 0; i < 3; i++)
+	size_t which = data[0] % NFILES;
+	for (size_t i = 0; i < NFILES; i++)
 		unlink(paths[i]);
 	FILE *f = fopen(paths[which], "wb");
 	if (f == NULL)
