@@ -335,7 +335,10 @@ def test_lmtp_kill9_during_delivery_leaves_no_half_message():
                     check_delivered(data, body, "%s@mailetd.test" % u)
             del before
         total = sum(len(mail_files(d, u)) for u in users)
-        print("  copies delivered across the kills: %d of %d" % (total, 5 * len(users)))
+        partial = sum(len(mail_files(d, u, sub="tmp")) for u in users)
+        # Partial copies left in tmp/ show that kills did land mid-delivery.
+        print("  copies delivered across the kills: %d of %d; partial copies left in tmp/: %d"
+              % (total, 5 * len(users), partial))
         d.start()
         check(d.spool_ids() == [], "LMTP leftovers in the spool queue")
         check(os.listdir(os.path.join(d.data, "spool", "tmp")) == [], "spool tmp/ not cleaned")
