@@ -388,6 +388,32 @@ START_TEST(test_abort)
 }
 END_TEST
 
+/* spool_msg_reader: the bytes written so far (buffered ones included),
+ * still readable after the abort has unlinked the file (LMTP). */
+START_TEST(test_reader)
+{
+	struct spool *sp = open_spool(true, 1);
+	unsigned char *body = make_body(100007);
+	struct spool_msg *m = spool_msg_new(sp, "spool", NULL);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(spool_msg_write(m, body, 7), 0); /* stays in the buffer */
+	ck_assert_int_eq(spool_msg_write(m, body + 7, 100000), 0);
+	int fd = spool_msg_reader(m);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_uint_eq(spool_msg_size(m), 100007);
+	spool_msg_abort(m);
+	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	unsigned char *got = malloc(100008);
+	ck_assert_int_eq(pread(fd, got, 100008, 0), 100007);
+	ck_assert_int_eq(memcmp(got, body, 100007), 0);
+	ck_assert_int_eq(write(fd, "x", 1), -1); /* read-only */
+	close(fd);
+	free(got);
+	free(body);
+	spool_close(sp);
+}
+END_TEST
+
 /* A write error (here: the file size limit) is sticky and fails the commit. */
 START_TEST(test_write_error_sticky)
 {
@@ -1008,6 +1034,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_minimal_envelope);
 	tcase_add_test(tc, test_abort);
+	tcase_add_test(tc, test_reader);
 	tcase_add_test(tc, test_write_error_sticky);
 	tcase_add_test(tc, test_tmp_cleanup);
 	tcase_add_test(tc, test_entry_read_robust);
