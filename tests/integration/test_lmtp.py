@@ -285,9 +285,19 @@ def test_lmtp_size_limit():
 
 def test_lmtp_quota():
     d = lmtp_daemon(users=("bob", "carol"))
-    r = subprocess.run([lib.MAILETCTL, "-c", d.conf, "user", "quota", "carol", "600"],
-                       capture_output=True, timeout=60)
-    check(r.returncode == 0, r.stderr)
+    def quota(*args):
+        r = subprocess.run([lib.MAILETCTL, "-c", d.conf, "user", "quota"] + list(args),
+                           capture_output=True, timeout=60)
+        return r.returncode, r.stdout.decode(), r.stderr.decode()
+    check(quota("nobody", "1K")[0] == 1, "quota of an unknown user")
+    check(quota("carol", "12Q")[0] == 2, "a bad size")
+    rc, out, err = quota("carol", "1K")
+    check(rc == 0 and "1024 bytes" in out, (rc, out, err))
+    rc, out, err = quota("carol", "600")
+    check(rc == 0, err)
+    r = subprocess.run([lib.MAILETCTL, "-c", d.conf, "user", "list"], capture_output=True,
+                       timeout=60)
+    check(b"carol\tquota=600\n" in r.stdout, r.stdout)
     with running(d):
         for n in range(3):
             client = smtplib.LMTP("127.0.0.1", d.lmtp_port, timeout=10)
