@@ -541,3 +541,46 @@ def test_lmtp_postfix_delivers_through_lmtp_client():
         finally:
             pf.stop()
     check(time.time() - t0 < 60, "took %.0fs" % (time.time() - t0))
+
+
+def test_lmtp_client_gone_or_shutdown_during_delivery():
+    """The session is not freed under a running delivery: a client that
+    leaves right after the final dot still gets every copy delivered, and a
+    graceful shutdown lets the delivery finish and answer before 421."""
+    users = ("bob", "carol", "dave")
+    d = lmtp_daemon(users=users)
+    body = b"Subject: big\r\n\r\n" + (b"q" * 998 + b"\r\n") * 8000 + b"THE END\r\n"
+
+    def transaction(c):
+        c.expect(220)
+        c.cmd("LHLO client.example", 250)
+        c.cmd("MAIL FROM:<%s>" % SENDER, 250)
+        for u in users:
+            c.cmd("RCPT TO:<%s@mailetd.test>" % u, 250)
+        c.cmd("DATA", 354)
+        c.send(body + b".\r\n")
+
+    with running(d):
+        c = lib.Client(d.lmtp_port, timeout=30)
+        transaction(c)
+        c.close()  # gone before any reply
+        check(wait_for(lambda: all(len(mail_files(d, u)) == 1 for u in users), timeout=30),
+              "copies missing after the client left:\n" + d.log()[-3000:])
+        check(wait_for(lambda: "event=lmtp-delivered" in d.log() and
+                       "event=disconnect" in d.log(), timeout=10), d.log()[-3000:])
+        for u in users:
+            check_delivered(read(mail_files(d, u)[0]), body, "%s@mailetd.test" % u)
+
+        c = lib.Client(d.lmtp_port, timeout=30)
+        transaction(c)
+        check(wait_for(lambda: d.log().count("event=message") >= 2, timeout=30),
+              "the second message did not arrive")
+        d.proc.send_signal(signal.SIGTERM)
+        got = [c.read_reply() for _ in users]
+        check([g[0] for g in got] == [250] * len(users), "replies during shutdown: %r" % got)
+        code, lines = c.read_reply()
+        check(code == 421, "after the replies: %r" % lines)
+        c.close()
+        check(d.proc.wait(30) == 0, "exit status")
+        for u in users:
+            check(len(mail_files(d, u)) == 2, "%s: %r" % (u, mail_files(d, u)))
