@@ -6,6 +6,7 @@
 #include "../../src/config/config.h"
 #include "../../src/core/xmalloc.h"
 #include "../../src/dns/dns.h"
+#include "dnsserver_fixture.h"
 
 #include <check.h>
 #include <event2/event.h>
@@ -44,91 +45,17 @@ static const char zone_json[] =
     "}, \"drop\": [\"slow.test\"], \"servfail\": [\"broken.test\"],"
     " \"refused\": [\"refused.test\"]}";
 
-static char tmpdir[] = "/tmp/test_dns.XXXXXX";
-static char logpath[256];
-static pid_t server_pid;
-static int server_stdin = -1;
-static int server_port;
-
-/* Starts dnsserver.py on a free port with zone_json. */
+/* Starts dnsserver.py with zone_json (dnsserver_fixture.h). */
 static void
 setup(void)
 {
-	char path[300];
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-	snprintf(path, sizeof(path), "%s/zone.json", tmpdir);
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(zone_json, f);
-	fclose(f);
-	snprintf(logpath, sizeof(logpath), "%s/queries.log", tmpdir);
-
-	int in[2], out[2];
-	ck_assert_int_eq(pipe(in), 0);
-	ck_assert_int_eq(pipe(out), 0);
-	server_pid = fork();
-	ck_assert_int_ge(server_pid, 0);
-	if (server_pid == 0) {
-		dup2(in[0], 0);
-		dup2(out[1], 1);
-		close(in[0]);
-		close(in[1]);
-		close(out[0]);
-		close(out[1]);
-		execlp("python3", "python3", "tests/integration/dnsserver.py", "--zone", path,
-		    "--log", logpath, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	/* The server stops when this end closes, also if this test dies. */
-	server_stdin = in[1];
-	FILE *o = fdopen(out[0], "r");
-	char line[64] = "";
-	ck_assert_msg(fgets(line, sizeof(line), o) != NULL,
-	    "dnsserver.py did not start (run from the project root)");
-	fclose(o);
-	ck_assert_int_eq(sscanf(line, "port %d", &server_port), 1);
+	dnsserver_start(zone_json);
 }
 
 static void
 teardown(void)
 {
-	char path[300];
-	if (server_stdin >= 0)
-		close(server_stdin);
-	server_stdin = -1;
-	if (server_pid > 0) {
-		int st;
-		for (int i = 0; i < 50 && waitpid(server_pid, &st, WNOHANG) == 0; i++)
-			usleep(20000);
-		if (waitpid(server_pid, &st, WNOHANG) == 0) {
-			kill(server_pid, SIGKILL);
-			waitpid(server_pid, &st, 0);
-		}
-	}
-	server_pid = 0;
-	snprintf(path, sizeof(path), "%s/zone.json", tmpdir);
-	unlink(path);
-	unlink(logpath);
-	rmdir(tmpdir);
-	memcpy(tmpdir + strlen(tmpdir) - 6, "XXXXXX", 6);
-}
-
-/* Queries the server has seen for name and type ("A", "MX", ...). */
-static int
-queries(const char *name, const char *type)
-{
-	FILE *f = fopen(logpath, "r");
-	if (f == NULL)
-		return 0;
-	char line[512], want[300];
-	int n = 0;
-	snprintf(want, sizeof(want), "%s %s\n", name, type);
-	while (fgets(line, sizeof(line), f) != NULL)
-		n += strcmp(line, want) == 0;
-	fclose(f);
-	return n;
+	dnsserver_stop();
 }
 
 static struct cfg_dns cfgd;
