@@ -221,9 +221,10 @@ main(int argc, char **argv)
 	int rc = server_run(srv);
 	/* Queued checks post their results while the loops still exist. */
 	worker_pool_free(workers);
-	server_free(srv);
-	/* After the sessions: every lookup they started has ended. */
+	/* The sessions are gone, so every lookup they started has ended;
+	 * stop the resolver while the I/O loops' bases still exist. */
 	dns_free(dns);
+	server_free(srv);
 	spool_close(spool);
 	free(spooldir);
 	config_free(cfg);
