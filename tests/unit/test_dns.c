@@ -45,11 +45,25 @@ static const char zone_json[] =
     "}, \"drop\": [\"slow.test\"], \"servfail\": [\"broken.test\"],"
     " \"refused\": [\"refused.test\"]}";
 
-/* Starts dnsserver.py with zone_json (dnsserver_fixture.h). */
+#define BIG_TXT 3000
+
+/* Starts dnsserver.py with zone_json (dnsserver_fixture.h), plus
+ * big.test, whose TXT record is too large for UDP. */
 static void
 setup(void)
 {
-	dnsserver_start(zone_json);
+	char *big = xmalloc(BIG_TXT + 1);
+	for (size_t i = 0; i < BIG_TXT; i++)
+		big[i] = (char)('a' + i % 26);
+	big[BIG_TXT] = '\0';
+	const char *names = strstr(zone_json, "\"names\": {");
+	ck_assert_ptr_nonnull(names);
+	size_t head = (size_t)(names - zone_json) + strlen("\"names\": {");
+	char *zone = xasprintf("%.*s\"big.test\": {\"TXT\": [\"%s\"]}, %s", (int)head, zone_json,
+	    big, zone_json + head);
+	dnsserver_start(zone);
+	free(zone);
+	free(big);
 }
 
 static void
@@ -243,6 +257,23 @@ START_TEST(test_txt)
 	ck_assert_str_eq(g.text[i], spf);
 	ck_assert_uint_eq(g.len[i], strlen(spf));
 	ck_assert_str_eq(g.text[1 - i], "second");
+	dns_free(d);
+}
+END_TEST
+
+/* An answer too large for UDP comes truncated; libunbound asks again
+ * over TCP. The 255-octet strings come back as one text. */
+START_TEST(test_tcp_fallback)
+{
+	struct dns *d = test_dns(3000);
+	struct got g;
+	lookup(d, DNS_TXT, "big.test", &g);
+	ck_assert_int_eq(g.status, DNS_FOUND);
+	ck_assert_uint_eq(g.n, 1);
+	ck_assert_uint_eq(g.len[0], BIG_TXT);
+	ck_assert(strncmp(g.text[0], "abcdefghijklmnopqrstuvwxyzabc", 29) == 0);
+	/* Once over UDP (truncated), once over TCP. */
+	ck_assert_int_ge(queries("big.test", "TXT"), 2);
 	dns_free(d);
 }
 END_TEST
@@ -659,6 +690,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_mx_sorted);
 	tcase_add_test(tc, test_ptr);
 	tcase_add_test(tc, test_txt);
+	tcase_add_test(tc, test_tcp_fallback);
 	tcase_add_test(tc, test_negative);
 	tcase_add_test(tc, test_servfail);
 	tcase_add_test(tc, test_timeout);
