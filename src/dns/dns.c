@@ -191,8 +191,9 @@ dns_name_decode(const uint8_t *msg, size_t len, size_t off, char *out, size_t ou
 }
 
 /* True if name (a trailing dot allowed) is one we send to the DNS:
- * labels of 1-63 printable octets without "\" (no escapes), at most 253
- * octets in all. */
+ * labels of 1-63 octets in 0x20-0x7e, at most 253 octets in all. A "\"
+ * is an octet like any other, never an escape (names come from the
+ * network). */
 static bool
 qname_ok(const char *name)
 {
@@ -210,10 +211,30 @@ qname_ok(const char *name)
 			label = 0;
 			continue;
 		}
-		if (c <= ' ' || c >= 0x7f || c == '\\' || ++label > 63)
+		if (c < ' ' || c >= 0x7f || ++label > 63)
 			return false;
 	}
 	return label > 0;
+}
+
+/* Writes name (qname_ok) in libunbound's presentation syntax: octets
+ * other than letters, digits, "-" and "_" inside labels as \DDD. out has
+ * QNAME_ESC_SIZE bytes. */
+#define QNAME_ESC_SIZE (4 * DNS_NAME_MAX + 2)
+static void
+qname_escape(const char *name, char *out)
+{
+	size_t o = 0;
+	for (const char *p = name; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (isalnum(c) || c == '-' || c == '_' || c == '.') {
+			out[o++] = (char)c;
+		} else {
+			snprintf(out + o, 5, "\\%03u", c);
+			o += 4;
+		}
+	}
+	out[o] = '\0';
 }
 
 /* --- the resolver thread ------------------------------------------------ */
@@ -526,7 +547,9 @@ dns_lookup(struct dns *d, struct event_base *base, enum dns_type type, const cha
 	pthread_mutex_unlock(&d->lock);
 	/* libunbound's contexts are thread-safe: any thread may start a
 	 * lookup; the callback runs on the resolver thread (ub_process). */
-	int rc = ub_resolve_async(d->ctx, q->name, (int)type, 1 /* IN */, q, ub_done, NULL);
+	char esc[QNAME_ESC_SIZE];
+	qname_escape(q->name, esc);
+	int rc = ub_resolve_async(d->ctx, esc, (int)type, 1 /* IN */, q, ub_done, NULL);
 	if (rc != 0) {
 		pthread_mutex_lock(&d->lock);
 		live_unlink(d, q);

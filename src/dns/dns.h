@@ -98,7 +98,9 @@ void dns_free(struct dns *d);
 
 /*
  * Looks name up (text, a trailing dot is optional; untrusted input is
- * fine: an invalid name gives DNS_INVALID) and calls cb(result, arg) on
+ * fine: every octet but "." is taken literally, "\" too; a name with an
+ * empty label, a label over 63 octets, more than 253 octets or a control
+ * character gives DNS_INVALID) and calls cb(result, arg) on
  * base's loop thread later: within the configured timeout at the latest
  * (then DNS_TEMPFAIL "timeout"). Returns the handle for dns_cancel().
  */

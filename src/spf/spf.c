@@ -31,6 +31,15 @@ enum spf_wait {
 	W_PTRADDR,  /* "ptr": addresses of names[iname] */
 	W_EXISTS,   /* "exists": an A record */
 	W_EXP,      /* the explanation */
+	W_P_PTR,    /* %{p}: names of the client */
+	W_P_ADDR,   /* %{p}: addresses of pnames[ip] */
+};
+
+/* What to do once %{p} is known. */
+enum spf_resume {
+	R_ADVANCE,  /* evaluate the current term (or redirect) again */
+	R_EXPLAIN,  /* expand exp= and fetch the explanation */
+	R_EXPTEXT,  /* expand the explanation text */
 };
 
 /* One policy being evaluated: the first, or one reached by include or
@@ -66,9 +75,18 @@ struct spf_check {
 	char *exp_spec;           /* exp= of the frame that said fail */
 	char exp_domain[NAME_SIZE];
 	char *explanation;
+	char *exp_text;           /* the explanation TXT, waiting for %{p} */
+	/* %{p} (RFC 7208 7.3): resolved once, when a macro first needs it */
+	bool p_done;
+	char p_name[NAME_SIZE];   /* the validated name, or "unknown" */
+	char **pnames;
+	size_t npnames, ip_;
+	enum spf_resume resume;
 };
 
 static void advance(struct spf_check *c);
+static void explain(struct spf_check *c);
+static void explain_text(struct spf_check *c);
 static void frame_done(struct spf_check *c, enum spf_result r);
 static void lookup_cb(const struct dns_result *r, void *arg);
 
@@ -99,6 +117,10 @@ check_free(struct spf_check *c)
 	free(c->receiver);
 	free(c->exp_spec);
 	free(c->explanation);
+	free(c->exp_text);
+	for (size_t i = 0; i < c->npnames; i++)
+		free(c->pnames[i]);
+	free(c->pnames);
 	free(c);
 }
 
@@ -146,8 +168,52 @@ macro_vars(const struct spf_check *c, const char *domain, struct spf_macro_vars 
 		.ip = &c->ip,
 		.helo = c->helo,
 		.receiver = c->receiver,
+		.validated = c->p_done ? c->p_name : NULL,
 		.now = (long long)time(NULL),
 	};
+}
+
+/* True if the macro-string s uses %{p}. */
+static bool
+uses_p(const char *s)
+{
+	for (const char *x = s; s != NULL && (x = strstr(x, "%{")) != NULL; x += 2)
+		if (x[2] == 'p' || x[2] == 'P')
+			return true;
+	return false;
+}
+
+/* Starts resolving %{p}; resume says what to do when it is known. */
+static void
+p_start(struct spf_check *c, enum spf_resume resume)
+{
+	c->resume = resume;
+	c->wait = W_P_PTR;
+	c->pending = dns_lookup_ptr(c->dns, c->base, &c->ip, lookup_cb, c);
+}
+
+/* %{p} is known: carry on with what needed it. */
+static void
+p_known(struct spf_check *c, const char *name)
+{
+	snprintf(c->p_name, sizeof(c->p_name), "%s", name != NULL ? name : "unknown");
+	c->p_done = true;
+	for (size_t i = 0; i < c->npnames; i++)
+		free(c->pnames[i]);
+	free(c->pnames);
+	c->pnames = NULL;
+	c->npnames = c->ip_ = 0;
+	switch (c->resume) {
+	case R_ADVANCE:
+		advance(c);
+		return;
+	case R_EXPLAIN:
+		explain(c);
+		return;
+	case R_EXPTEXT:
+		explain_text(c);
+		return;
+	}
 }
 
 /* Ends the whole check with r (an error found anywhere ends it). */
@@ -163,16 +229,44 @@ finish(struct spf_check *c, enum spf_result r, const char *problem)
 	if (problem != NULL && c->problem[0] == '\0')
 		snprintf(c->problem, sizeof(c->problem), "%s", problem);
 	if (r == SPF_FAIL && c->exp_spec != NULL) {
-		/* RFC 7208 6.2: any trouble with the explanation leaves none. */
-		char name[NAME_SIZE], err[64];
-		struct spf_macro_vars v;
-		macro_vars(c, c->exp_domain, &v);
-		if (spf_macro_expand(c->exp_spec, &v, false, name, sizeof(name), err, sizeof(err)) >
-		    0) {
-			lookup(c, W_EXP, DNS_TXT, name);
-			return;
-		}
+		explain(c);
+		return;
 	}
+	deliver(c);
+}
+
+/* Fetches the explanation of a fail (RFC 7208 6.2): any trouble with it
+ * leaves none. */
+static void
+explain(struct spf_check *c)
+{
+	char name[NAME_SIZE], err[64];
+	struct spf_macro_vars v;
+	if (uses_p(c->exp_spec) && !c->p_done) {
+		p_start(c, R_EXPLAIN);
+		return;
+	}
+	macro_vars(c, c->exp_domain, &v);
+	if (spf_macro_expand(c->exp_spec, &v, false, name, sizeof(name), err, sizeof(err)) > 0) {
+		lookup(c, W_EXP, DNS_TXT, name);
+		return;
+	}
+	deliver(c);
+}
+
+/* Expands the explanation text and delivers. */
+static void
+explain_text(struct spf_check *c)
+{
+	char out[512], err[64];
+	struct spf_macro_vars v;
+	if (uses_p(c->exp_text) && !c->p_done) {
+		p_start(c, R_EXPTEXT);
+		return;
+	}
+	macro_vars(c, c->exp_domain, &v);
+	if (spf_macro_expand(c->exp_text, &v, true, out, sizeof(out), err, sizeof(err)) >= 0)
+		c->explanation = xstrdup(out);
 	deliver(c);
 }
 
@@ -180,12 +274,11 @@ finish(struct spf_check *c, enum spf_result r, const char *problem)
 static void
 got_exp(struct spf_check *c, const struct dns_result *r)
 {
-	if (r->status == DNS_FOUND && r->n == 1 && memchr(r->rr[0].text, '\0', r->rr[0].len) == NULL) {
-		char out[512], err[64];
-		struct spf_macro_vars v;
-		macro_vars(c, c->exp_domain, &v);
-		if (spf_macro_expand(r->rr[0].text, &v, true, out, sizeof(out), err, sizeof(err)) >= 0)
-			c->explanation = xstrdup(out);
+	if (r->status == DNS_FOUND && r->n == 1 &&
+	    memchr(r->rr[0].text, '\0', r->rr[0].len) == NULL) {
+		c->exp_text = xstrdup(r->rr[0].text);
+		explain_text(c);
+		return;
 	}
 	deliver(c);
 }
@@ -385,6 +478,21 @@ addr_type(const struct spf_check *c)
 	return c->ip.family == AF_INET ? DNS_A : DNS_AAAA;
 }
 
+/*
+ * For a macro-string of a term or redirect: true if it can be expanded
+ * now; false if %{p} must be resolved first (started, counted as a
+ * DNS-querying term, RFC 7208 4.6.4) or the check ended.
+ */
+static bool
+p_ready(struct spf_check *c, const char *spec)
+{
+	if (!uses_p(spec) || c->p_done)
+		return true;
+	if (count_lookup(c))
+		p_start(c, R_ADVANCE);
+	return false;
+}
+
 /* Evaluates terms of the top frame from f->term until one needs the DNS
  * or the frame has a result. */
 static void
@@ -406,28 +514,33 @@ advance(struct spf_check *c)
 			f->term++;
 			continue;
 		case SPF_M_INCLUDE:
-			if (!count_lookup(c) || !expand_target(c, t->domain))
+			if (!p_ready(c, t->domain) || !count_lookup(c) ||
+			    !expand_target(c, t->domain))
 				return;
 			push_frame(c, f->target, false);
 			return;
 		case SPF_M_A:
-			if (!count_lookup(c) || !expand_target(c, t->domain))
+			if (!p_ready(c, t->domain) || !count_lookup(c) ||
+			    !expand_target(c, t->domain))
 				return;
 			lookup(c, W_A, addr_type(c), f->target);
 			return;
 		case SPF_M_MX:
-			if (!count_lookup(c) || !expand_target(c, t->domain))
+			if (!p_ready(c, t->domain) || !count_lookup(c) ||
+			    !expand_target(c, t->domain))
 				return;
 			lookup(c, W_MX, DNS_MX, f->target);
 			return;
 		case SPF_M_PTR:
-			if (!count_lookup(c) || !expand_target(c, t->domain))
+			if (!p_ready(c, t->domain) || !count_lookup(c) ||
+			    !expand_target(c, t->domain))
 				return;
 			c->wait = W_PTR;
 			c->pending = dns_lookup_ptr(c->dns, c->base, &c->ip, lookup_cb, c);
 			return;
 		case SPF_M_EXISTS:
-			if (!count_lookup(c) || !expand_target(c, t->domain))
+			if (!p_ready(c, t->domain) || !count_lookup(c) ||
+			    !expand_target(c, t->domain))
 				return;
 			lookup(c, W_EXISTS, DNS_A, f->target); /* always A (RFC 7208 5.7) */
 			return;
@@ -436,7 +549,7 @@ advance(struct spf_check *c)
 	if (f->rec.redirect != NULL) {
 		char target[NAME_SIZE], err[96];
 		struct spf_macro_vars v;
-		if (!count_lookup(c))
+		if (!p_ready(c, f->rec.redirect) || !count_lookup(c))
 			return;
 		macro_vars(c, f->domain, &v);
 		if (spf_macro_expand(f->rec.redirect, &v, false, target, sizeof(target), err,
@@ -507,6 +620,48 @@ any_addr_match(const struct spf_check *c, const struct dns_result *r, unsigned p
 	return false;
 }
 
+/* Validates the next candidate name for %{p}, or settles on "unknown". */
+static void
+p_next(struct spf_check *c)
+{
+	if (c->ip_ < c->npnames)
+		lookup(c, W_P_ADDR, addr_type(c), c->pnames[c->ip_]);
+	else
+		p_known(c, NULL);
+}
+
+/*
+ * An answer for %{p}: the PTR names (at most 10; those within the current
+ * domain first, RFC 7208 7.3 prefers them), then the forward lookup of
+ * each until one comes back to the client. DNS errors skip a name.
+ */
+static void
+p_answer(struct spf_check *c, enum spf_wait w, const struct dns_result *r)
+{
+	if (w == W_P_PTR) {
+		if (r->status != DNS_FOUND) {
+			p_known(c, NULL);
+			return;
+		}
+		const char *domain = c->top != NULL ? c->top->domain : c->exp_domain;
+		size_t n = r->n < SPF_MAX_NAMES ? r->n : SPF_MAX_NAMES;
+		c->pnames = xcalloc(n, sizeof(char *));
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < n; i++)
+				if (name_within(r->rr[i].text, domain) == (pass == 0))
+					c->pnames[c->npnames++] = xstrdup(r->rr[i].text);
+		c->ip_ = 0;
+		p_next(c);
+		return;
+	}
+	if (r->status == DNS_FOUND && any_addr_match(c, r, c->ip.family == AF_INET ? 32 : 128)) {
+		p_known(c, c->pnames[c->ip_]);
+		return;
+	}
+	c->ip_++;
+	p_next(c);
+}
+
 static void
 lookup_cb(const struct dns_result *r, void *arg)
 {
@@ -518,6 +673,10 @@ lookup_cb(const struct dns_result *r, void *arg)
 
 	if (w == W_EXP) {
 		got_exp(c, r);
+		return;
+	}
+	if (w == W_P_PTR || w == W_P_ADDR) {
+		p_answer(c, w, r);
 		return;
 	}
 	const struct spf_term *t = f->term < f->rec.n ? &f->rec.terms[f->term] : NULL;
@@ -642,6 +801,8 @@ lookup_cb(const struct dns_result *r, void *arg)
 		return;
 	case W_NONE:
 	case W_EXP:
+	case W_P_PTR:
+	case W_P_ADDR:
 		break;
 	}
 }
@@ -656,6 +817,13 @@ spf_check_start(struct dns *d, struct event_base *base, const struct spf_request
 	c->cb = cb;
 	c->arg = arg;
 	c->ip = req->ip;
+	/* RFC 7208 5: an IPv4-mapped IPv6 client is an IPv4 client. */
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (c->ip.family == AF_INET6 && memcmp(c->ip.addr, mapped, sizeof(mapped)) == 0) {
+		c->ip.family = AF_INET;
+		memmove(c->ip.addr, c->ip.addr + 12, 4);
+		memset(c->ip.addr + 4, 0, 12);
+	}
 	c->helo = xstrdup(req->helo != NULL ? req->helo : "");
 	c->receiver = req->receiver != NULL ? xstrdup(req->receiver) : NULL;
 

@@ -451,8 +451,8 @@ letter_value(char l, const struct spf_macro_vars *v, char *buf, size_t len)
 	case 'h':
 		return v->helo;
 	case 'p':
-		/* RFC 7208 7.3: "p" SHOULD NOT be used; "unknown" is allowed. */
-		return "unknown";
+		/* RFC 7208 7.3: "unknown" when there is no validated name. */
+		return v->validated != NULL ? v->validated : "unknown";
 	case 'v':
 		return v->ip->family == AF_INET ? "in-addr" : "ip6";
 	case 'r':

@@ -77,6 +77,7 @@ struct spf_macro_vars {
 	const struct netaddr *ip; /* i, c, v */
 	const char *helo;       /* h */
 	const char *receiver;   /* r (exp only); NULL: "unknown" */
+	const char *validated;  /* p: the validated name of ip; NULL: "unknown" */
 	long long now;          /* t (exp only) */
 };
 

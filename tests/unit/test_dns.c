@@ -38,6 +38,8 @@ static const char zone_json[] =
     "\"1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa\":"
     "  {\"PTR\": [\"v6.test\"]},"
     "\"odd.test\": {\"PTR\": [\"we ird.test\"]},"
+    "\"sp ace.test\": {\"A\": [\"192.0.2.32\"]},"
+    "\"back\\\\slash.test\": {\"A\": [\"192.0.2.92\"]},"
     "\"n0.test\": {\"A\": [\"10.0.0.0\"]}, \"n1.test\": {\"A\": [\"10.0.0.1\"]},"
     "\"n2.test\": {\"A\": [\"10.0.0.2\"]}, \"n3.test\": {\"A\": [\"10.0.0.3\"]},"
     "\"n4.test\": {\"A\": [\"10.0.0.4\"]}, \"n5.test\": {\"A\": [\"10.0.0.5\"]},"
@@ -333,8 +335,8 @@ END_TEST
 /* Invalid names never reach the DNS. */
 START_TEST(test_invalid)
 {
-	static const char *const bad[] = { "", ".", "a..test", ".a.test", "a test", "a\\.test",
-		"a\ntest",
+	static const char *const bad[] = { "", ".", "a..test", ".a.test", "a\ttest",
+		"a\ntest", "a\x7ftest", "a\xc3\xa9.test",
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test" };
 	struct dns *d = test_dns(3000);
 	struct got g;
@@ -362,6 +364,27 @@ START_TEST(test_invalid)
 	if (f != NULL)
 		fclose(f);
 	ck_assert_int_eq(n, 1); /* only the 253-octet name was asked */
+}
+END_TEST
+
+/* Octets other than letters and digits are sent as they are: a space, a
+ * backslash (never an escape), "%" (SPF macros can produce them). */
+START_TEST(test_odd_octets)
+{
+	struct dns *d = test_dns(3000);
+	struct got g;
+	lookup(d, DNS_A, "sp ace.test", &g);
+	ck_assert_int_eq(g.status, DNS_FOUND);
+	ck_assert_str_eq(fmt_addr(&g.addr[0]), "192.0.2.32");
+	lookup(d, DNS_A, "back\\slash.test", &g);
+	ck_assert_int_eq(g.status, DNS_FOUND);
+	ck_assert_str_eq(fmt_addr(&g.addr[0]), "192.0.2.92");
+	lookup(d, DNS_A, "back\\046slash.test", &g);
+	ck_assert_int_eq(g.status, DNS_NXDOMAIN);
+	lookup(d, DNS_A, "50%.x:y/z.test", &g);
+	ck_assert_int_eq(g.status, DNS_NXDOMAIN);
+	ck_assert_int_eq(queries("50%.x:y/z.test", "A"), 1);
+	dns_free(d);
 }
 END_TEST
 
@@ -695,6 +718,7 @@ dns_suite(void)
 	tcase_add_test(tc, test_servfail);
 	tcase_add_test(tc, test_timeout);
 	tcase_add_test(tc, test_invalid);
+	tcase_add_test(tc, test_odd_octets);
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_threads);
 	tcase_add_test(tc, test_cancel);

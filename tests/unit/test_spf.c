@@ -265,7 +265,11 @@ static const char zone_json[] =
     "\"loop.test\": {\"TXT\": [\"v=spf1 include:loop.test -all\"]},"
     "\"exp.test\": {\"TXT\": [\"v=spf1 -all exp=why.exp.test\"]},"
     "\"why.exp.test\": {\"TXT\": [\"%{i} is not one of %{d}'s designated mail servers.\"]},"
-    "\"slowspf.test\": {\"TXT\": [\"v=spf1 a:slow.test -all\"]}"
+    "\"slowspf.test\": {\"TXT\": [\"v=spf1 a:slow.test -all\"]},"
+    "\"pmacro.test\": {\"TXT\": [\"v=spf1 -all exp=why.pmacro.test\"]},"
+    "\"why.pmacro.test\": {\"TXT\": [\"connect from %{p}\"]},"
+    "\"pexists.test\": {\"TXT\": [\"v=spf1 exists:%{p}.ok.test -all\"]},"
+    "\"host.ptr.test.ok.test\": {\"A\": [\"127.0.0.2\"]}"
     "}, \"drop\": [\"slow.test\"], \"servfail\": [\"broken.test\", \"tempspf.test\"]}";
 
 static struct dns *resolver;
@@ -386,6 +390,11 @@ static const struct {
 	{ "192.0.2.5", "", "pass.test", SPF_PASS, NULL },
 	{ "198.51.100.1", "", "pass.test", SPF_FAIL, NULL },
 	{ "198.51.100.1", "", "", SPF_NONE, NULL },
+	/* %{p}: the validated PTR name, else "unknown" */
+	{ "192.0.2.9", "user@pexists.test", "h.example", SPF_PASS, NULL },
+	{ "192.0.2.8", "user@pexists.test", "h.example", SPF_FAIL, NULL },
+	/* an IPv4-mapped IPv6 client is checked as IPv4 */
+	{ "::ffff:192.0.2.5", "user@pass.test", "h.example", SPF_PASS, "+ip4:192.0.2.0/24" },
 	/* a sender without a local part */
 	{ "192.0.2.5", "@pass.test", "h.example", SPF_PASS, NULL },
 };
@@ -411,7 +420,13 @@ START_TEST(test_explanation)
 	    "192.0.2.99 is not one of exp.test's designated mail servers.");
 	o = check("198.51.100.1", "user@pass.test", "h.example");
 	ck_assert_str_eq(o.explanation, "");
-	ck_assert_str_eq(o.domain, "pass.test");
+	/* %{p} in an explanation: validated, or "unknown" */
+	o = check("192.0.2.9", "user@pmacro.test", "h.example");
+	ck_assert_int_eq(o.result, SPF_FAIL);
+	ck_assert_str_eq(o.explanation, "connect from host.ptr.test");
+	o = check("192.0.2.8", "user@pmacro.test", "h.example");
+	ck_assert_str_eq(o.explanation, "connect from unknown");
+	ck_assert_str_eq(o.domain, "pmacro.test");
 }
 END_TEST
 
