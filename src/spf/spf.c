@@ -19,6 +19,8 @@
 #define SPF_MAX_NAMES 10
 
 #define NAME_SIZE 256
+/* RFC 7208 4.6.4: a limit on the elapsed time of one check, at least 20 s. */
+#define SPF_DEFAULT_TIMEOUT_MS 20000u
 
 /* What the pending DNS lookup is for. */
 enum spf_wait {
@@ -59,6 +61,7 @@ struct spf_check {
 	struct dns *dns;
 	struct event_base *base;
 	struct event *ev;         /* delivers a result reached without lookup */
+	struct event *deadline;   /* the time limit of the whole check */
 	spf_cb *cb;
 	void *arg;
 	struct netaddr ip;
@@ -110,6 +113,8 @@ check_free(struct spf_check *c)
 	}
 	if (c->ev != NULL)
 		event_free(c->ev);
+	if (c->deadline != NULL)
+		event_free(c->deadline);
 	free(c->sender);
 	free(c->local);
 	free(c->sender_dom);
@@ -148,6 +153,27 @@ deliver_ev(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	deliver(arg);
+}
+
+/* The check took too long (each lookup is bounded, but ptr and %{p}
+ * skip failed lookups, so many could follow one another). */
+static void
+deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct spf_check *c = arg;
+	if (c->pending != NULL)
+		dns_cancel(c->pending);
+	c->pending = NULL;
+	while (c->top != NULL) {
+		struct frame *p = c->top->parent;
+		frame_free(c->top);
+		c->top = p;
+	}
+	c->result = SPF_TEMPERROR;
+	snprintf(c->problem, sizeof(c->problem), "SPF evaluation took too long");
+	deliver(c);
 }
 
 static void
@@ -854,6 +880,11 @@ spf_check_start(struct dns *d, struct event_base *base, const struct spf_request
 		event_active(c->ev, EV_READ, 0);
 		return c;
 	}
+	unsigned ms = req->timeout_ms > 0 ? req->timeout_ms : SPF_DEFAULT_TIMEOUT_MS;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	c->deadline = evtimer_new(base, deadline_cb, c);
+	if (c->deadline == NULL || evtimer_add(c->deadline, &tv) != 0)
+		log_fatal("event=fatal msg=\"cannot arm the SPF time limit\"");
 	push_frame(c, c->sender_dom, false);
 	return c;
 }

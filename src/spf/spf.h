@@ -29,6 +29,8 @@ struct spf_request {
 	const char *sender;      /* MAIL FROM address without <>; "" for the null sender */
 	const char *helo;        /* HELO/EHLO argument */
 	const char *receiver;    /* our host name, for %{r} in explanations; may be NULL */
+	unsigned timeout_ms;     /* limit for the whole check (RFC 7208 4.6.4: at
+	                            least 20 s); 0 = 20 s. Past it: temperror */
 };
 
 struct spf_outcome {

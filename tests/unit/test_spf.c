@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -269,8 +270,12 @@ static const char zone_json[] =
     "\"pmacro.test\": {\"TXT\": [\"v=spf1 -all exp=why.pmacro.test\"]},"
     "\"why.pmacro.test\": {\"TXT\": [\"connect from %{p}\"]},"
     "\"pexists.test\": {\"TXT\": [\"v=spf1 exists:%{p}.ok.test -all\"]},"
-    "\"host.ptr.test.ok.test\": {\"A\": [\"127.0.0.2\"]}"
-    "}, \"drop\": [\"slow.test\"], \"servfail\": [\"broken.test\", \"tempspf.test\"]}";
+    "\"host.ptr.test.ok.test\": {\"A\": [\"127.0.0.2\"]},"
+    "\"slowptr.test\": {\"TXT\": [\"v=spf1 ptr -all\"]},"
+    "\"7.2.0.192.in-addr.arpa\": {\"PTR\": [\"a.slowptr.test\", \"b.slowptr.test\","
+    "  \"c.slowptr.test\"]}"
+    "}, \"drop\": [\"slow.test\", \"a.slowptr.test\", \"b.slowptr.test\","
+    " \"c.slowptr.test\"], \"servfail\": [\"broken.test\", \"tempspf.test\"]}";
 
 static struct dns *resolver;
 static char fwd[64];
@@ -438,6 +443,32 @@ START_TEST(test_timeout)
 }
 END_TEST
 
+/* The whole check has a time limit: three ptr names whose lookups time
+ * out one after another (each skipped, RFC 7208 5.5) would take 4.5 s. */
+START_TEST(test_check_deadline)
+{
+	struct outcome out;
+	memset(&out, 0, sizeof(out));
+	struct spf_request req = { .sender = "user@slowptr.test", .helo = "h.example",
+		.timeout_ms = 2000 };
+	ck_assert_int_eq(netaddr_parse("192.0.2.7", &req.ip), 0);
+	out.base = event_base_new();
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	spf_check_start(resolver, out.base, &req, spf_done, &out);
+	struct timeval limit = { 10, 0 };
+	event_base_loopexit(out.base, &limit);
+	event_base_dispatch(out.base);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	event_base_free(out.base);
+	double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	ck_assert_int_eq(out.calls, 1);
+	ck_assert_int_eq(out.result, SPF_TEMPERROR);
+	ck_assert_str_eq(out.problem, "SPF evaluation took too long");
+	ck_assert_msg(took >= 1.9 && took < 3.5, "took %.2f s", took);
+}
+END_TEST
+
 static void
 count_calls(const struct spf_outcome *o, void *arg)
 {
@@ -445,18 +476,28 @@ count_calls(const struct spf_outcome *o, void *arg)
 	(*(int *)arg)++;
 }
 
-/* A cancelled check never calls back (ASan: and leaks nothing). */
+/* A cancelled check never calls back (ASan: and leaks nothing). Its own
+ * resolver: after the timeouts of the other tests, the shared one may
+ * (rightly) fail fast, and "a" must still be waiting when cancelled. */
 START_TEST(test_cancel)
 {
+	char err[256];
+	static struct cfg_dns_server one;
+	static struct cfg_dns cd;
+	one = (struct cfg_dns_server){ .text = fwd, .fwd = fwd, .line = 1 };
+	cd = (struct cfg_dns){ .servers = &one, .nservers = 1, .negative_ttl = -1,
+		.timeout_ms = 5000 };
+	struct dns *own = dns_new(&cd, err, sizeof(err));
+	ck_assert_msg(own != NULL, "%s", err);
 	struct event_base *base = event_base_new();
 	int called = 0;
 	struct spf_request req = { .sender = "user@slowspf.test", .helo = "h.example" };
 	ck_assert_int_eq(netaddr_parse("192.0.2.5", &req.ip), 0);
-	struct spf_check *a = spf_check_start(resolver, base, &req, count_calls, &called);
+	struct spf_check *a = spf_check_start(own, base, &req, count_calls, &called);
 	req.sender = "user@pass.test";
-	struct spf_check *b = spf_check_start(resolver, base, &req, count_calls, &called);
+	struct spf_check *b = spf_check_start(own, base, &req, count_calls, &called);
 	req.sender = "user@localhost"; /* answered without a lookup */
-	struct spf_check *c = spf_check_start(resolver, base, &req, count_calls, &called);
+	struct spf_check *c = spf_check_start(own, base, &req, count_calls, &called);
 	struct timeval t = { 0, 300000 };
 	event_base_loopexit(base, &t);
 	event_base_dispatch(base); /* a is inside the slow lookup now */
@@ -469,14 +510,15 @@ START_TEST(test_cancel)
 	event_base_dispatch(base);
 	ck_assert_int_eq(called, 2);
 	req.sender = "user@pass.test";
-	struct spf_check *d = spf_check_start(resolver, base, &req, count_calls, &called);
+	struct spf_check *d = spf_check_start(own, base, &req, count_calls, &called);
 	spf_check_cancel(d);
 	req.sender = "user@localhost";
-	d = spf_check_start(resolver, base, &req, count_calls, &called);
+	d = spf_check_start(own, base, &req, count_calls, &called);
 	spf_check_cancel(d);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	ck_assert_int_eq(called, 2);
 	event_base_free(base);
+	dns_free(own);
 }
 END_TEST
 
@@ -498,6 +540,7 @@ spf_suite(void)
 	tcase_add_loop_test(tc, test_check, 0, NELEM(cases));
 	tcase_add_test(tc, test_explanation);
 	tcase_add_test(tc, test_timeout);
+	tcase_add_test(tc, test_check_deadline);
 	tcase_add_test(tc, test_cancel);
 	suite_add_tcase(s, tc);
 	return s;
