@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "core/xmalloc.h"
+#include "dns/dns.h"
 #include "net/server.h"
 #include "spool/spool.h"
 
@@ -194,11 +195,21 @@ main(int argc, char **argv)
 	if (!cfg->main.fsync)
 		log_warn(NULL, "event=unsafe msg=\"spool fsync is off: a crash can lose "
 			       "acknowledged mail\"");
+	/* One resolver for the whole daemon (dnsservice.xml, docs/dns.md). */
+	struct dns *dns = dns_new(&cfg->dns, err, sizeof(err));
+	if (dns == NULL) {
+		log_error(NULL, "event=fatal msg=\"cannot start the DNS resolver: %s\"", err);
+		spool_close(spool);
+		free(spooldir);
+		config_free(cfg);
+		return 1;
+	}
 	/* One pool for the whole daemon: password hashing for SMTP AUTH. */
 	struct worker_pool *workers = worker_pool_new(cfg->io_workers > 2 ? cfg->io_workers : 2);
 	struct server *srv = server_new(cfg, spool, workers, err, sizeof(err));
 	if (srv == NULL) {
 		log_error(NULL, "event=fatal msg=\"%s\"", err);
+		dns_free(dns);
 		worker_pool_free(workers);
 		spool_close(spool);
 		free(spooldir);
@@ -210,6 +221,9 @@ main(int argc, char **argv)
 	int rc = server_run(srv);
 	/* Queued checks post their results while the loops still exist. */
 	worker_pool_free(workers);
+	/* The sessions are gone, so every lookup they started has ended;
+	 * stop the resolver while the I/O loops' bases still exist. */
+	dns_free(dns);
 	server_free(srv);
 	spool_close(spool);
 	free(spooldir);

@@ -126,6 +126,27 @@ struct cfg_users {
 
 struct users; /* src/auth/users.h */
 
+/* One <servers><server> of dnsservice.xml. */
+struct cfg_dns_server {
+	char *text;                 /* as written, e.g. "127.0.0.1:5353" */
+	char *fwd;                  /* libunbound's form "addr@port" */
+	long line;
+};
+
+/* dnsservice.xml (james.md 1d.4; src/dns/dns.h, docs/dns.md). */
+struct cfg_dns {
+	struct cfg_dns_server *servers; /* <servers><server>, in order */
+	size_t nservers;
+	bool autodiscover;          /* <autodiscover>: also the servers of resolv.conf, default true */
+	const char *resolv_conf;    /* what autodiscover reads: "/etc/resolv.conf" */
+	bool authoritative;         /* <authoritative>, default false (no effect, see docs) */
+	unsigned max_cache_size;    /* <maxcachesize> entries, default 50000 */
+	int negative_ttl;           /* <negativeCacheTTL> seconds, -1 = libunbound's 3600 */
+	bool single_ip_per_mx;      /* <singleIPperMX>, default false (for RemoteDelivery) */
+	unsigned timeout_ms;        /* <timeout> per lookup (mailetd), default 10 s */
+};
+
+
 /* mailetd.xml: settings James keeps elsewhere (JVM flags, var/). */
 struct cfg_main {
 	char *data_dir;           /* <dataDirectory>, default <confdir>/../var */
@@ -148,6 +169,7 @@ struct config {
 	struct cfg_domains domains;
 	struct cfg_main main;
 	struct cfg_users users;
+	struct cfg_dns dns;       /* dnsservice.xml (defaults when missing) */
 	/* The users repository (users and run-time domains) on the data
 	 * directory; opened by config_load, read lazily. */
 	struct users *users_db;
