@@ -5,6 +5,7 @@
 #include "../core/netaddr.h"
 #include "../core/xmalloc.h"
 #include "../net/tls.h"
+#include "cfg_chain.h"
 #include "cfg_xml.h"
 
 #include <ctype.h>
@@ -552,28 +553,24 @@ smtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
 	s->tls.start_tls = start;
 }
 
-/* James's SenderAuthIdentifyVerificationHook modes. */
-enum { VERIFY_DISABLED, VERIFY_STRICT, VERIFY_RELAXED };
-
+/* James's SenderAuthIdentifyVerificationHook modes (any case). */
 static const struct cfg_keyword verify_words[] = {
-	{ "strict", VERIFY_STRICT },
-	{ "true", VERIFY_STRICT },
-	{ "relaxed", VERIFY_RELAXED },
-	{ "disabled", VERIFY_DISABLED },
-	{ "false", VERIFY_DISABLED },
+	{ "strict", CFG_VERIFY_STRICT },
+	{ "true", CFG_VERIFY_STRICT },
+	{ "relaxed", CFG_VERIFY_RELAXED },
+	{ "disabled", CFG_VERIFY_DISABLED },
+	{ "false", CFG_VERIFY_DISABLED },
 	{ NULL, 0 },
 };
 
-/* <verifyIdentity>: validated; it only concerns authenticated senders. */
+/* <verifyIdentity>: the mode of the core SenderAuthIdentifyVerificationHook. */
 static void
 smtp_verify(struct cfg_xml *x, xmlNode *node, void *base)
 {
+	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
 	int mode;
-	(void)base;
-	if (cfg_xml_keyword(x, node, verify_words, &mode) < 0 || mode == VERIFY_DISABLED)
-		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<verifyIdentity>: sender identity verification is not yet supported; ignored");
+	if (cfg_xml_keyword(x, node, verify_words, &mode) == 0)
+		s->verify_identity = (enum cfg_verify)mode;
 }
 
 /* <proxyRequired>: without PROXY support the server must not start. */
@@ -704,101 +701,17 @@ smtp_sasl_mechs(struct cfg_xml *x, xmlNode *node, void *base)
 }
 
 /*
- * True for James's own command-handler loaders (CoreCmdHandlerLoader,
- * NoAuthCmdHandlerLoader): mailetd's built-in commands stand for them.
- */
-static bool
-core_loader(const char *cls)
-{
-	static const char pkg[] = "org.apache.james.smtpserver.";
-	static const char suffix[] = "CmdHandlerLoader";
-	size_t len = strlen(cls);
-	return strncmp(cls, pkg, sizeof(pkg) - 1) == 0 && len >= sizeof(suffix) - 1 &&
-	    strcmp(cls + len - (sizeof(suffix) - 1), suffix) == 0 &&
-	    strchr(cls + sizeof(pkg) - 1, '.') == NULL;
-}
-
-/* Appends cls (taking it over) to the array *v unless it is already there. */
-static void
-list_add(char ***v, size_t *n, char *cls)
-{
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*v)[i], cls) == 0) {
-			free(cls);
-			return;
-		}
-	}
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = cls;
-}
-
-/*
- * <handlerchain>: the handler chain does not run yet; name every
- * configured handler that is not stood in for by the built-in commands,
- * in James's order (configured handlers, then coreHandlersPackage).
+ * <handlerchain>: the server's handler chain (cfg_chain.c). With James's
+ * NoAuthCmdHandlerLoader the server has no AUTH.
  */
 static void
 smtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 {
 	struct smtp_ctx *ctx = base;
-	char **names = NULL, *cls;
-	size_t n = 0;
-
-	for (xmlNode *c = cfg_xml_child(node, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
-		if (strcmp(cfg_xml_name(c), "handler") != 0) {
-			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
-			    cfg_xml_name(c));
-			continue;
-		}
-		int rc = cfg_xml_attr(x, c, "class", &cls);
-		if (rc == 0)
-			cfg_warn(x->diag, x->path, cfg_xml_line(c),
-			    "<handler>: no class attribute; ignored");
-		if (rc <= 0)
-			continue;
-		if (core_loader(cls))
-			free(cls);
-		else
-			list_add(&names, &n, cls);
-	}
-	if (cfg_xml_attr(x, node, "coreHandlersPackage", &cls) == 1) {
-		/* James's loader without AuthCmdHandler and AuthRequiredHook. */
-		if (strcmp(cls, "org.apache.james.smtpserver.NoAuthCmdHandlerLoader") == 0)
-			ctx->srv.auth_enabled = false;
-		if (core_loader(cls))
-			free(cls);
-		else
-			list_add(&names, &n, cls);
-	}
-	if (n == 0)
-		return;
-
-	size_t len = 1;
-	for (size_t i = 0; i < n; i++)
-		len += strlen(names[i]) * 4 + 4; /* room for quoting */
-	char *text = xmalloc(len), *p = text;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0) {
-			memcpy(p, ", ", 2);
-			p += 2;
-		}
-		bool plain = true;
-		for (const char *s = names[i]; *s != '\0' && plain; s++)
-			plain = *s > 0x20 && *s < 0x7f && *s != '"';
-		if (plain) {
-			memcpy(p, names[i], strlen(names[i]));
-			p += strlen(names[i]);
-		} else {
-			log_quote(p, len - (size_t)(p - text), names[i], strlen(names[i]));
-			p += strlen(p);
-		}
-		free(names[i]);
-	}
-	*p = '\0';
-	free(names);
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<handlerchain>: handlers not yet supported (they do not run): %s", text);
-	free(text);
+	chain_free(ctx->srv.chain);
+	ctx->srv.chain = cfg_chain_read(x, node, false);
+	if (ctx->srv.chain->core_set == CHAIN_CORE_SMTP_NOAUTH)
+		ctx->srv.auth_enabled = false;
 }
 
 /* --- servers ---------------------------------------------------------------------- */
@@ -835,6 +748,7 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 	s->proto = CFG_PROTO_SMTP;
 	cfg_fields_defaults(server_fields, NELEM(server_fields), &ctx);
 	s->auth_enabled = true;
+	s->verify_identity = CFG_VERIFY_STRICT;
 	s->tls.cache_size = -1;
 	s->tls.cache_timeout = -1;
 
@@ -868,6 +782,8 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 			    "<auth><required>: no effect with NoAuthCmdHandlerLoader (as in James)");
 		s->auth_required = false;
 	}
+	if (s->chain == NULL)
+		s->chain = cfg_chain_default(false);
 	if (s->name == NULL)
 		s->name = xasprintf("smtpserver%zu", index + 1);
 	if (s->hello_name == NULL)
@@ -920,6 +836,7 @@ cfg_smtp_server_clear(struct cfg_server *s)
 	free(s->hello_name);
 	netlist_clear(&s->authorized);
 	cfg_tls_clear(&s->tls);
+	chain_free(s->chain);
 	memset(s, 0, sizeof(*s));
 }
 
