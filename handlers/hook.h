@@ -61,6 +61,8 @@ struct hook_result {
 #define HOOK_RESULT_DECLINED ((struct hook_result){ .verdict = HOOK_DECLINED })
 
 struct hook_pending;
+struct event_base;
+struct worker_pool;
 
 /* The session's side of a PENDING hook (set by the session). */
 typedef void hook_resume_fn(void *arg, struct hook_result r);
@@ -109,6 +111,11 @@ struct hook_session {
 	const void *conf;
 	void **state;
 	void **slots;                     /* every handler's state slot (chain.h) */
+
+	/* The session's event loop and the daemon's worker pool (may be
+	 * NULL): a hook may run blocking work on the pool and resume on base. */
+	struct event_base *base;
+	struct worker_pool *workers;
 
 	/* Set by the session: how a PENDING hook resumes it. */
 	hook_resume_fn *resume;

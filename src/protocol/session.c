@@ -2123,6 +2123,8 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->hs.cfg = env->cfg;
 	s->hs.server = env->server;
 	s->hs.client_text = s->client_text;
+	s->hs.base = base;
+	s->hs.workers = env->workers;
 	s->hs.relaying_allowed = netlist_match(&env->server->authorized, &s->hs.client);
 	s->hs.auth_announced = session_auth_offered(s);
 

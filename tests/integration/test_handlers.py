@@ -389,6 +389,24 @@ def test_valid_rcpt_handler():
         check(lines == ["550 5.1.1 Unknown user: nobody@mailetd.test"], lines)
         c.cmd("RCPT TO:<postmaster@mailetd.test>", 250)
         c.cmd("RCPT TO:<x@remote.example>", 550)  # the relay hook, as before
+        # The lookups ran on the worker pool: the hook answered PENDING.
+        check("event=hook-pending hook=%d handler=ValidRcptHandler" % 4 in d.log(),
+              d.log()[-3000:])
+        # Pipelined: every reply in order, each after its own lookup.
+        c.cmd("RSET", 250)
+        c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<nobody@mailetd.test>\r\n"
+               "RCPT TO:<bob@mailetd.test>\r\nRCPT TO:<none2@local.test>\r\n"
+               "DATA\r\nSubject: p\r\n\r\nx\r\n.\r\nQUIT\r\n")
+        codes = [c.read_reply()[0] for _ in range(7)]
+        check(codes == [250, 550, 250, 550, 354, 250, 221], codes)
+        c.close()
+        # A client that leaves while a lookup is pending: the session waits for it.
+        for _ in range(5):
+            c = lib.greet(d.port)
+            c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<bob@mailetd.test>\r\n")
+            c.close()
+        c = lib.greet(d.port)
+        c.cmd("NOOP", 250)
         c.close()
 
 
