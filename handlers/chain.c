@@ -137,6 +137,18 @@ void
 chain_session_begin(const struct chain *c, struct hook_session *s)
 {
 	s->slots = c->n > 0 ? xcalloc(c->n, sizeof(*s->slots)) : NULL;
+	s->chain = c;
+}
+
+void *
+hook_peer_state(const struct hook_session *s, const struct handler_def *def)
+{
+	if (s->chain == NULL || s->slots == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->chain->n; i++)
+		if (s->chain->v[i].def == def && s->slots[i] != NULL)
+			return s->slots[i];
+	return NULL;
 }
 
 void
@@ -158,6 +170,7 @@ chain_session_end(const struct chain *c, struct hook_session *s)
 	}
 	free(s->slots);
 	s->slots = NULL;
+	s->chain = NULL;
 	s->conf = NULL;
 	s->state = NULL;
 }

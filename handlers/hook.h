@@ -41,6 +41,7 @@ struct cfg_xml;
 struct _xmlNode;
 struct smtp_path;
 struct smtp_param;
+struct chain;
 
 enum hook_verdict {
 	HOOK_DECLINED = 0,
@@ -88,6 +89,8 @@ struct hook_session {
 	size_t nrcpts;                    /* recipients accepted so far */
 	unsigned long tx_serial;          /* changes whenever a transaction ends (RSET,
 	                                     HELO/EHLO, end of message) */
+	unsigned long mail_serial;        /* changes with every MAIL command (its
+	                                     parameters start afresh) */
 	/* Connect hooks may set a maximum life of the connection (ms, 0 =
 	 * none); the session then closes it silently when it is over. */
 	unsigned long long lifespan_ms;
@@ -111,6 +114,7 @@ struct hook_session {
 	const void *conf;
 	void **state;
 	void **slots;                     /* every handler's state slot (chain.h) */
+	const struct chain *chain;        /* the chain the slots belong to */
 
 	/* The session's event loop and the daemon's worker pool (may be
 	 * NULL): a hook may run blocking work on the pool and resume on base. */
@@ -195,6 +199,14 @@ void hook_resume(struct hook_pending *p, struct hook_result r);
  */
 long hook_header(const struct hook_session *s, const char *name, size_t index, char *out,
     size_t outsz);
+
+/*
+ * The per-session state of another handler of the same chain (James's
+ * hooks of one extension share the transaction's state: a MAIL parameter
+ * hook records, the message hook reads). NULL if def is not in the chain
+ * or has no state yet.
+ */
+void *hook_peer_state(const struct hook_session *s, const struct handler_def *def);
 
 /* Adds a mail attribute to the message (message hooks). 0, or -1 if full. */
 int hook_set_attr(const struct hook_session *s, const char *name, const char *value);

@@ -27,6 +27,15 @@ extern const struct handler_def handler_lifespan;
 /* SetMailAttributeMessageHook: a string mail attribute on every message. */
 extern const struct handler_def handler_set_attr;
 
+/* MT-PRIORITY (RFC 6710): EHLO keyword, MAIL parameter, MAIL_PRIORITY attribute. */
+extern const struct handler_def handler_mt_priority_ehlo;
+extern const struct handler_def handler_mt_priority_param;
+extern const struct handler_def handler_mt_priority_message;
+/* REQUIRETLS (RFC 8689): EHLO keyword, MAIL parameter, REQUIRETLS attribute. */
+extern const struct handler_def handler_require_tls_ehlo;
+extern const struct handler_def handler_require_tls_param;
+extern const struct handler_def handler_require_tls_message;
+
 /*
  * James's DurationParser: a number with an optional unit (ms, s, m, h, d
  * and their long forms, any case, optional space); no unit means

@@ -716,6 +716,7 @@ cmd_mail(struct session *s, const char *arg, size_t len)
 	struct transaction *tx = &s->tx;
 	const char *ptext;
 	size_t plen;
+	s->hs.mail_serial++; /* the parameter hooks start afresh */
 	enum smtp_path_status st = smtp_parse_path_arg(arg, len, false,
 	    s->srv->brackets_enforcement, &tx->sender, &ptext, &plen);
 	switch (st) {

@@ -189,8 +189,8 @@ EXPECTED = {
          []),
     ],
     'protocols-smtp-tests/smtpserver-mtPriority.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
-         ['org.apache.james.smtpserver.priority.SmtpMtPriorityEhloHook', 'org.apache.james.smtpserver.priority.SmtpMtPriorityParameterHook', 'org.apache.james.smtpserver.priority.SmtpMtPriorityMessageHook']),
+        ('smtpserver1', 'SmtpMtPriorityEhloHook SmtpMtPriorityParameterHook SmtpMtPriorityMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+         []),
     ],
     'protocols-smtp-tests/smtpserver-no-plain.xml': [
         ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
@@ -209,8 +209,8 @@ EXPECTED = {
          []),
     ],
     'protocols-smtp-tests/smtpserver-requireTls.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
-         ['org.apache.james.smtpserver.tls.SmtpRequireTlsEhloHook', 'org.apache.james.smtpserver.tls.SmtpRequireTlsParameterHook', 'org.apache.james.smtpserver.tls.SmtpRequireTlsMessageHook']),
+        ('smtpserver1', 'SmtpRequireTlsEhloHook SmtpRequireTlsParameterHook SmtpRequireTlsMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+         []),
     ],
     'protocols-smtp-tests/smtpserver-tls.xml': [
         ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
@@ -574,3 +574,85 @@ def test_verify_identity_relaxed_and_disabled():
     rc, out, err = run([lib.MAILETD, "-t", "-c", d.conf])
     check(rc == 1 and "smtpserver.xml:17: <verifyIdentity>: \"sometimes\" is not valid" in err,
           err)
+
+
+MT_PRIORITY = ('<handler class="org.apache.james.smtpserver.priority.SmtpMtPriorityEhloHook"/>'
+               '<handler class="org.apache.james.smtpserver.priority.SmtpMtPriorityParameterHook"/>'
+               '<handler class="org.apache.james.smtpserver.priority.SmtpMtPriorityMessageHook"/>')
+
+
+def send_with(c, mail, body="Subject: t\r\n\r\nx\r\n", rcpt="bob@mailetd.test"):
+    """MAIL (the whole command line given), RCPT, DATA; returns the final reply."""
+    c.cmd(mail, 250)
+    c.cmd("RCPT TO:<%s>" % rcpt, 250)
+    c.cmd("DATA", 354)
+    c.send(body + ".\r\n")
+    return c.read_reply()
+
+
+def envelope_count(d, needle):
+    """How many files of the data directory hold needle."""
+    n = 0
+    for root, _, files in os.walk(d.data):
+        for f in files:
+            with open(os.path.join(root, f), "rb") as fh:
+                n += needle in fh.read()
+    return n
+
+
+def test_mt_priority_hooks():
+    with running(chain_daemon(MT_PRIORITY)) as d:
+        c = Client(d.port)
+        c.expect(220)
+        code, lines = c.cmd("EHLO client.example", 250)
+        check("250-MT-PRIORITY" in lines or "250 MT-PRIORITY" in lines, lines)
+        code, lines = c.cmd("MAIL FROM:<a@example.org> MT-PRIORITY=10", 501)
+        check(lines == ["501 Incorrect syntax when handling MT-PRIORITY mail parameter"], lines)
+        c.cmd("MAIL FROM:<a@example.org> MT-PRIORITY=x", 501)
+        code, lines = c.cmd("MAIL FROM:<a@example.org> MT-PRIORITY=1 MT-PRIORITY=2", 501)
+        check(lines == ["501 The Mail parameter cannot contain more than one MT-PRIORITY "
+                        "parameter at the same time"], lines)
+        code, lines = send_with(c, "MAIL FROM:<a@example.org> MT-PRIORITY=-4")
+        check(code == 250, lines)
+        # Unauthenticated: a positive priority becomes 0.
+        code, lines = send_with(c, "MAIL FROM:<b@example.org> MT-PRIORITY=5")
+        check(code == 250, lines)
+        code, lines = send_with(c, "MAIL FROM:<c@example.org>")  # no attribute
+        check(code == 250, lines)
+        c.close()
+        check(wait_for(lambda: len(d.spool_ids()) == 3), d.spool_ids())
+        check(envelope_count(d, b"attr MAIL_PRIORITY=-4") == 1, "MAIL_PRIORITY=-4")
+        check(envelope_count(d, b"attr MAIL_PRIORITY=0") == 1, "MAIL_PRIORITY=0")
+        check(envelope_count(d, b"attr MAIL_PRIORITY=") == 2, "an attribute too many")
+
+
+def test_require_tls_hooks():
+    from test_tls import make_cert, starttls, tls_xml
+    d = chain_daemon('<handler class="org.apache.james.smtpserver.tls.SmtpRequireTlsEhloHook"/>'
+                     '<handler class="org.apache.james.smtpserver.tls.'
+                     'SmtpRequireTlsParameterHook"/>'
+                     '<handler class="org.apache.james.smtpserver.tls.'
+                     'SmtpRequireTlsMessageHook"/>', extra=tls_xml("starttls"))
+    make_cert(d.conf, "mx.mailetd.test")
+    with running(d):
+        c = Client(d.port)
+        c.expect(220)
+        code, lines = c.cmd("EHLO client.example", 250)
+        check("250-REQUIRETLS" not in lines and "250 REQUIRETLS" not in lines, lines)
+        code, lines = send_with(c, "MAIL FROM:<a@example.org> REQUIRETLS")  # clear: ignored
+        check(code == 250, lines)
+        starttls(c)
+        code, lines = c.cmd("EHLO client.example", 250)
+        check("250-REQUIRETLS" in lines or "250 REQUIRETLS" in lines, lines)
+        code, lines = c.cmd("MAIL FROM:<a@example.org> REQUIRETLS REQUIRETLS", 501)
+        check(lines == ["501 The Mail parameter cannot contain more than one REQUIRETLS "
+                        "parameter at the same time"], lines)
+        code, lines = send_with(c, "MAIL FROM:<b@example.org> REQUIRETLS")
+        check(code == 250, lines)
+        code, lines = send_with(c, "MAIL FROM:<c@example.org>",
+                                body="TLS-Required: No\r\nSubject: t\r\n\r\nx\r\n")
+        check(code == 250, lines)
+        c.close()
+        check(wait_for(lambda: len(d.spool_ids()) == 3), d.spool_ids())
+        check(envelope_count(d, b"attr REQUIRETLS=true") == 1, "REQUIRETLS=true")
+        check(envelope_count(d, b"attr REQUIRETLS=false") == 1, "REQUIRETLS=false")

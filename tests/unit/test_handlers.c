@@ -718,6 +718,91 @@ START_TEST(lifespan_and_attribute)
 }
 END_TEST
 
+static struct hook_result
+mail_param(struct chain *c, const char *name, const char *value)
+{
+	struct hook_param p = { .name = name, .value = value };
+	return chain_run(c, CHAIN_MAIL_PARAM, &hs, &p);
+}
+
+START_TEST(mt_priority_and_require_tls)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"SmtpMtPriorityEhloHook\"/>"
+	    "<handler class=\"SmtpMtPriorityParameterHook\"/>"
+	    "<handler class=\"SmtpMtPriorityMessageHook\"/>"
+	    "<handler class=\"SmtpRequireTlsEhloHook\"/>"
+	    "<handler class=\"SmtpRequireTlsParameterHook\"/>"
+	    "<handler class=\"SmtpRequireTlsMessageHook\"/></handlerchain>");
+	const char *kw[8];
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 8), 1);
+	ck_assert_str_eq(kw[0], "MT-PRIORITY");
+	hs.tls_active = true;
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 8), 2);
+	ck_assert_str_eq(kw[1], "REQUIRETLS");
+	ck_assert(chain_mail_param_declared(c, "mt-priority", 11));
+	ck_assert(!chain_mail_param_declared(c, "NOTIFY", 6));
+
+	static const struct {
+		const char *value;
+		bool auth;
+		int code;       /* 0: accepted */
+		const char *attr;
+	} cases[] = {
+		{ "-9", false, 0, "-9" }, { "9", true, 0, "9" }, { "3", false, 0, "0" },
+		{ "+2", true, 0, "2" }, { "10", true, 501, NULL }, { "-10", true, 501, NULL },
+		{ "x", true, 501, NULL }, { "", true, 501, NULL },
+	};
+	unsigned long long sz = 1;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hs.mail_serial++;
+		hs.nattrs = 0;
+		hs.authenticated = cases[i].auth;
+		struct hook_result r = mail_param(c, "MT-PRIORITY", cases[i].value);
+		int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+		ck_assert_msg(code == cases[i].code, "%s: %d", cases[i].value, code);
+		if (code != 0) {
+			ck_assert_str_eq(r.text,
+			    "Incorrect syntax when handling MT-PRIORITY mail parameter");
+			continue;
+		}
+		r = mail_param(c, "MT-PRIORITY", cases[i].value);
+		ck_assert_int_eq(r.code, 501); /* a second one */
+		ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+		ck_assert_uint_eq(hs.nattrs, 1);
+		ck_assert_str_eq(hs.attr_names[0], "MAIL_PRIORITY");
+		ck_assert_str_eq(hs.attr_values[0], cases[i].attr);
+	}
+	/* A new MAIL without the parameter: no attribute. */
+	hs.mail_serial++;
+	hs.nattrs = 0;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 0);
+
+	/* REQUIRETLS: recorded over TLS only; TLS-Required: No gives false. */
+	hs.tls_active = false;
+	ck_assert_int_eq(mail_param(c, "REQUIRETLS", "").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 0);
+	hs.mail_serial++;
+	hs.tls_active = true;
+	ck_assert_int_eq(mail_param(c, "REQUIRETLS", "").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(mail_param(c, "REQUIRETLS", "").code, 501);
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 1);
+	ck_assert_str_eq(hs.attr_values[0], "true");
+	hs.mail_serial++;
+	hs.nattrs = 0;
+	hs.headers = "Subject: x\r\nTLS-Required:  no\r\n";
+	hs.headers_len = strlen(hs.headers);
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 1);
+	ck_assert_str_eq(hs.attr_names[0], "REQUIRETLS");
+	ck_assert_str_eq(hs.attr_values[0], "false");
+	chain_done(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -738,6 +823,7 @@ main(void)
 	tcase_add_test(tc, allowed_unauthenticated_sender);
 	tcase_add_test(tc, header_limits);
 	tcase_add_test(tc, lifespan_and_attribute);
+	tcase_add_test(tc, mt_priority_and_require_tls);
 	suite_add_tcase(s, tc);
 	TCase *tu = tcase_create("users");
 	tcase_add_checked_fixture(tu, setup_users, teardown_users);
