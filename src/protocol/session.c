@@ -159,7 +159,6 @@ struct session {
 	/* Handler chain: a hook that answered PENDING (hook.h). */
 	struct event *life_ev;      /* MaxConnectionLifespanHandler */
 	bool hook_waiting;          /* a hook is pending: read nothing */
-	bool hook_resumed;          /* ... and has called back */
 	enum chain_hook hook_point;
 	size_t hook_at;             /* the handler that answered PENDING */
 	const void *hook_arg;
@@ -258,12 +257,17 @@ session_hook_resume(void *arg, struct hook_result r)
 	struct session *s = arg;
 	s->hook_waiting = false;
 	s->hs.pending = NULL;
-	if (s->freeing) {
-		event_active(s->free_ev, EV_TIMEOUT, 0); /* free_cb waited for us */
+	if (s->freeing || s->state == ST_CLOSING) {
+		/* Nobody to answer: only the HELO argument is ours to free. */
+		if (s->hook_point == CHAIN_HELO && s->hook_arg != s->helo) {
+			if (s->hs.helo == s->hook_arg)
+				s->hs.helo = s->helo;
+			free((char *)s->hook_arg);
+		}
+		if (s->freeing)
+			event_active(s->free_ev, EV_TIMEOUT, 0); /* free_cb waited for us */
 		return;
 	}
-	if (s->state == ST_CLOSING)
-		return;
 	if (r.verdict == HOOK_DECLINED) {
 		size_t at;
 		r = chain_run_from(s->env->chain, s->hook_point, &s->hs, s->hook_arg, s->hook_at + 1,
