@@ -68,6 +68,12 @@ struct worker_pool;
 /* The session's side of a PENDING hook (set by the session). */
 typedef void hook_resume_fn(void *arg, struct hook_result r);
 
+/* A MAIL or RCPT parameter (the argument of a CHAIN_MAIL_PARAM call). */
+struct hook_param {
+	const char *name;   /* upper-cased keyword, NUL-terminated */
+	const char *value;  /* NUL-terminated, "" for a bare keyword */
+};
+
 /* Mail attributes a message hook adds to the spool envelope. */
 #define HOOK_ATTRS_MAX 16
 
@@ -86,6 +92,10 @@ struct hook_session {
 	const char *auth_user;            /* the authenticated user, or NULL */
 	bool auth_announced;              /* EHLO offers AUTH to this client now */
 	const struct smtp_path *sender;   /* NULL outside a transaction */
+	/* RCPT hooks: the command's parameters (names upper-cased); only
+	 * parameters some handler declares get this far. */
+	const struct hook_param *rcpt_params;
+	size_t nrcpt_params;
 	size_t nrcpts;                    /* recipients accepted so far */
 	unsigned long tx_serial;          /* changes whenever a transaction ends (RSET,
 	                                     HELO/EHLO, end of message) */
@@ -140,12 +150,6 @@ enum chain_hook {
 	CHAIN_MESSAGE,
 	CHAIN_QUIT,
 	CHAIN_DISCONNECT,
-};
-
-/* The argument of a CHAIN_MAIL_PARAM call. */
-struct hook_param {
-	const char *name;   /* upper-cased keyword, NUL-terminated */
-	const char *value;  /* NUL-terminated, "" for a bare keyword */
 };
 
 struct handler_def {

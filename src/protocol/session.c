@@ -164,6 +164,8 @@ struct session {
 	const void *hook_arg;
 	void (*hook_cont)(struct session *s, struct hook_result r);
 	struct smtp_path hook_path; /* RCPT's path while its hooks run */
+	struct hook_param hook_params[SMTP_PARAMS_MAX]; /* ... and its parameters */
+	char *hook_params_text;     /* their names and values (owned) */
 	unsigned long long hook_size;
 };
 
@@ -871,12 +873,32 @@ cmd_rcpt(struct session *s, const char *arg, size_t len)
 		session_reply(s, 501, "5.5.2", "Syntax error in parameters or arguments");
 		return;
 	}
+	/* The declared parameters go to the RCPT hooks, copied: a hook may wait. */
+	free(s->hook_params_text);
+	s->hook_params_text = xmalloc(plen * 2 + 2 * SMTP_PARAMS_MAX + 1);
+	char *pt = s->hook_params_text;
+	s->hs.rcpt_params = s->hook_params;
+	s->hs.nrcpt_params = 0;
 	for (int i = 0; i < np; i++) {
 		/* James's experimental SmtpUtf8RcptHook accepts SMTPUTF8 here. */
 		if (smtp_param_is(&params[i], "SMTPUTF8") && params[i].value == NULL)
 			continue;
-		if (chain_rcpt_param_declared(s->env->chain, params[i].key, params[i].keylen))
+		if (chain_rcpt_param_declared(s->env->chain, params[i].key, params[i].keylen)) {
+			struct hook_param *hp = &s->hook_params[s->hs.nrcpt_params++];
+			hp->name = pt;
+			for (size_t k = 0; k < params[i].keylen; k++) {
+				char ch = params[i].key[k];
+				*pt++ = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+			}
+			*pt++ = '\0';
+			hp->value = pt;
+			if (params[i].value != NULL) {
+				memcpy(pt, params[i].value, params[i].valuelen);
+				pt += params[i].valuelen;
+			}
+			*pt++ = '\0';
 			continue;
+		}
 		/* 1b.3: an RCPT parameter no handler declares is refused. */
 		session_reply(s, 504, "5.5.4", "Unrecognized or unsupported option: %.*s",
 		    (int)params[i].keylen, params[i].key);
@@ -906,6 +928,7 @@ rcpt_after(struct session *s, struct hook_result r)
 {
 	struct transaction *tx = &s->tx;
 	const struct smtp_path rcpt = s->hook_path;
+	s->hs.nrcpt_params = 0; /* the hooks are done with them */
 	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
 		char q[160];
 		log_info(s->id, "event=rcpt-rejected rcpt=%s code=%d",
@@ -1840,6 +1863,7 @@ session_free(struct session *s)
 	event_free(s->tls_ev);
 	event_free(s->free_ev);
 	event_free(s->auth_ev);
+	free(s->hook_params_text);
 	if (s->life_ev != NULL)
 		event_free(s->life_ev);
 	auth_forget(s);
