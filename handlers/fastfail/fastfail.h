@@ -36,6 +36,12 @@ extern const struct handler_def handler_require_tls_ehlo;
 extern const struct handler_def handler_require_tls_param;
 extern const struct handler_def handler_require_tls_message;
 
+/* DSN (RFC 3461): EHLO keyword, MAIL RET/ENVID, RCPT NOTIFY/ORCPT, attributes. */
+extern const struct handler_def handler_dsn_ehlo;
+extern const struct handler_def handler_dsn_mail;
+extern const struct handler_def handler_dsn_rcpt;
+extern const struct handler_def handler_dsn_message;
+
 /*
  * James's DurationParser: a number with an optional unit (ms, s, m, h, d
  * and their long forms, any case, optional space); no unit means

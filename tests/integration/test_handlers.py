@@ -177,8 +177,8 @@ EXPECTED = {
          ['org.apache.james.smtpserver.futurerelease.FutureReleaseEHLOHook', 'org.apache.james.smtpserver.futurerelease.FutureReleaseMailParameterHook']),
     ],
     'protocols-smtp-tests/smtpserver-dsn.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
-         ['org.apache.james.smtpserver.dsn.DSNEhloHook', 'org.apache.james.smtpserver.dsn.DSNMailParameterHook', 'org.apache.james.smtpserver.dsn.DSNRcptParameterHook', 'org.apache.james.smtpserver.dsn.DSNMessageHook']),
+        ('smtpserver1', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+         []),
     ],
     'protocols-smtp-tests/smtpserver-futurerelease.xml': [
         ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
@@ -268,6 +268,22 @@ EXPECTED = {
         ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
          []),
     ],
+    'protocols-lmtp-tests/lmtp.xml': [
+        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+         []),
+    ],
+    'protocols-lmtp-tests/lmtpdsn.xml': [
+        ('lmtpserver', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+         []),
+    ],
+    'protocols-lmtp-tests/lmtpmailet.xml': [
+        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+         []),
+    ],
+    'protocols-lmtp-tests/lmtpnormaldsn.xml': [
+        ('lmtpserver', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+         []),
+    ],
     'spring-app/lmtpserver.xml': [
         ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
          []),
@@ -313,7 +329,7 @@ def test_corpus_chains():
     import glob
     files = set(os.path.relpath(f, JAMES) for f in
                 glob.glob(os.path.join(JAMES, "*", "smtpserver*.xml")) +
-                glob.glob(os.path.join(JAMES, "*", "lmtpserver*.xml"))
+                glob.glob(os.path.join(JAMES, "*", "lmtp*.xml"))
                 if "mailet-integration-testing" not in f)
     check(files == set(EXPECTED), "corpus and EXPECTED differ: %r" % (files ^ set(EXPECTED)))
 
@@ -656,3 +672,46 @@ def test_require_tls_hooks():
         check(wait_for(lambda: len(d.spool_ids()) == 3), d.spool_ids())
         check(envelope_count(d, b"attr REQUIRETLS=true") == 1, "REQUIRETLS=true")
         check(envelope_count(d, b"attr REQUIRETLS=false") == 1, "REQUIRETLS=false")
+
+
+DSN = ''.join('<handler class="org.apache.james.smtpserver.dsn.%s"/>' % h for h in
+              ("DSNEhloHook", "DSNMailParameterHook", "DSNRcptParameterHook", "DSNMessageHook"))
+
+
+def test_dsn_hooks():
+    with running(chain_daemon(DSN)) as d:
+        c = Client(d.port)
+        c.expect(220)
+        code, lines = c.cmd("EHLO client.example", 250)
+        check("250-DSN" in lines or "250 DSN" in lines, lines)
+        code, lines = c.cmd("MAIL FROM:<a@example.org> ENVID=QQ+zz", 501)
+        check(lines == ["501 5.5.4 Invalid ENVID parameter value"], lines)
+        c.cmd("MAIL FROM:<a@example.org> RET=HDRS ENVID=QQ314159", 250)
+        c.cmd("RCPT TO:<bob@mailetd.test> NOTIFY=SUCCESS,FAILURE,DELAY "
+              "ORCPT=rfc822;bob@mailetd.test", 250)
+        code, lines = c.cmd("RCPT TO:<carol@mailetd.test> NOTIFY=BOGUS", 501)
+        check(lines == ["501 5.5.4 Invalid NOTIFY or ORCPT parameter value"], lines)
+        c.cmd("RCPT TO:<carol@mailetd.test> NOTIFY=NEVER,SUCCESS", 501)
+        c.cmd("RCPT TO:<carol@mailetd.test> NOTIFY=NEVER", 250)
+        c.cmd("RCPT TO:<dave@mailetd.test>", 250)
+        c.cmd("DATA", 354)
+        c.send("Subject: dsn\r\n\r\nx\r\n.\r\n")
+        c.expect(250)
+        # RET with another value is ignored, as James does.
+        code, lines = send_with(c, "MAIL FROM:<b@example.org> RET=BOTH")
+        check(code == 250, lines)
+        c.close()
+        check(wait_for(lambda: len(d.spool_ids()) == 2), d.spool_ids())
+        check(envelope_count(d, b"attr dsn-ret=HDRS") == 1, "dsn-ret")
+        check(envelope_count(d, b"attr dsn-ret=") == 1, "RET=BOTH recorded")
+        check(envelope_count(d, b"attr dsn-envid=QQ314159") == 1, "dsn-envid")
+        check(envelope_count(d, b"NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=rfc822;bob@mailetd.test")
+              == 1, "dsn-rcpt bob")
+        check(envelope_count(d, b"<carol@mailetd.test> NOTIFY=NEVER") == 1, "dsn-rcpt carol")
+        check(envelope_count(d, b"attr dsn-arrival-date=") == 2, "dsn-arrival-date")
+    # Without the DSN hooks NOTIFY is refused (no handler declares it).
+    with running(chain_daemon("")) as d:
+        c = lib.greet(d.port)
+        c.cmd("MAIL FROM:<a@example.org> RET=HDRS", 250)  # unknown MAIL parameters: ignored
+        c.cmd("RCPT TO:<bob@mailetd.test> NOTIFY=NEVER", 504)
+        c.close()

@@ -803,6 +803,81 @@ START_TEST(mt_priority_and_require_tls)
 }
 END_TEST
 
+START_TEST(dsn_parameters)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"DSNEhloHook\"/><handler class=\"DSNMailParameterHook\"/>"
+	    "<handler class=\"DSNRcptParameterHook\"/><handler class=\"DSNMessageHook\"/>"
+	    "</handlerchain>");
+	const char *kw[4];
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 4), 1);
+	ck_assert_str_eq(kw[0], "DSN");
+	ck_assert(chain_rcpt_param_declared(c, "orcpt", 5));
+	ck_assert(chain_mail_param_declared(c, "ENVID", 5));
+	static const struct {
+		const char *name, *value;
+		int code;
+	} mail_cases[] = {
+		{ "RET", "hdrs", 0 }, { "RET", "BOTH", 0 }, { "ENVID", "QQ314159", 0 },
+		{ "ENVID", "a+2Bb", 0 }, { "ENVID", "a+2b", 501 }, { "ENVID", "a+2", 501 },
+		{ "ENVID", "", 501 },
+		{ "ENVID", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 501 },
+	};
+	for (size_t i = 0; i < sizeof(mail_cases) / sizeof(mail_cases[0]); i++) {
+		hs.mail_serial++;
+		struct hook_result r = mail_param(c, mail_cases[i].name, mail_cases[i].value);
+		int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+		ck_assert_msg(code == mail_cases[i].code, "%s=%s: %d", mail_cases[i].name,
+		    mail_cases[i].value, code);
+	}
+	static const struct {
+		const char *notify, *orcpt;
+		int code;
+	} rcpt_cases[] = {
+		{ "NEVER", NULL, 0 }, { "success,DELAY", NULL, 0 }, { "SUCCESS,FAILURE,DELAY", NULL, 0 },
+		{ "NEVER,SUCCESS", NULL, 501 }, { "SUCCESS,SUCCESS", NULL, 501 }, { "", NULL, 501 },
+		{ "BOGUS", NULL, 501 }, { NULL, "rfc822;bob@mailetd.test", 0 },
+		{ NULL, "RFC822;b+2Bx@mailetd.test", 0 }, { NULL, "x400;bob@mailetd.test", 501 },
+		{ NULL, "rfc822;nobody", 501 }, { NULL, "rfc822;", 501 },
+	};
+	struct smtp_path p = path("TO:<bob@mailetd.test>");
+	for (size_t i = 0; i < sizeof(rcpt_cases) / sizeof(rcpt_cases[0]); i++) {
+		struct hook_param hp[2];
+		size_t n = 0;
+		if (rcpt_cases[i].notify)
+			hp[n++] = (struct hook_param){ "NOTIFY", rcpt_cases[i].notify };
+		if (rcpt_cases[i].orcpt)
+			hp[n++] = (struct hook_param){ "ORCPT", rcpt_cases[i].orcpt };
+		hs.rcpt_params = hp;
+		hs.nrcpt_params = n;
+		struct hook_result r = chain_run(c, CHAIN_RCPT, &hs, &p);
+		int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+		ck_assert_msg(code == rcpt_cases[i].code, "case %zu: %d", i, code);
+		if (code)
+			ck_assert_str_eq(r.text, "Invalid NOTIFY or ORCPT parameter value");
+	}
+	/* The message carries what the current MAIL and transaction gave. */
+	hs.tx_serial++;
+	hs.mail_serial++;
+	hs.nattrs = 0;
+	ck_assert_int_eq(mail_param(c, "RET", "FULL").verdict, HOOK_DECLINED);
+	struct hook_param hp = { "NOTIFY", "NEVER" };
+	hs.rcpt_params = &hp;
+	hs.nrcpt_params = 1;
+	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &p).verdict, HOOK_DECLINED);
+	unsigned long long sz = 1;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 3);
+	ck_assert_str_eq(hs.attr_names[0], "dsn-ret");
+	ck_assert_str_eq(hs.attr_values[0], "FULL");
+	ck_assert_str_eq(hs.attr_names[1], "dsn-rcpt");
+	ck_assert_str_eq(hs.attr_values[1], "<bob@mailetd.test> NOTIFY=NEVER\n");
+	ck_assert_str_eq(hs.attr_names[2], "dsn-arrival-date");
+	chain_done(c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -824,6 +899,7 @@ main(void)
 	tcase_add_test(tc, header_limits);
 	tcase_add_test(tc, lifespan_and_attribute);
 	tcase_add_test(tc, mt_priority_and_require_tls);
+	tcase_add_test(tc, dsn_parameters);
 	suite_add_tcase(s, tc);
 	TCase *tu = tcase_create("users");
 	tcase_add_checked_fixture(tu, setup_users, teardown_users);
