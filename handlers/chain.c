@@ -82,10 +82,14 @@ chain_free(struct chain *c)
 {
 	if (c == NULL || !c->heap)
 		return;
-	for (size_t i = 0; i < c->n; i++)
-		if (c->v[i].conf != NULL)
-			c->v[i].def->conf_free != NULL ? c->v[i].def->conf_free(c->v[i].conf)
-						       : free(c->v[i].conf);
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->v[i].conf == NULL)
+			continue;
+		if (c->v[i].def->conf_free != NULL)
+			c->v[i].def->conf_free(c->v[i].conf);
+		else
+			free(c->v[i].conf);
+	}
 	free(c->v);
 	for (size_t i = 0; i < c->nskipped; i++)
 		free(c->skipped[i].cls);
