@@ -6,6 +6,7 @@
 #include "../../src/auth/users.h"
 #include "../../src/config/cfg_chain.h"
 #include "../../src/config/config.h"
+#include "../../src/core/xmalloc.h"
 #include "../../src/protocol/smtp_parse.h"
 
 #include <check.h>
@@ -391,6 +392,55 @@ START_TEST(configured_handlers_run_before_core)
 	struct smtp_path p = path("TO:<postmaster@elsewhere.example>");
 	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &p).verdict, HOOK_OK);
 	ck_assert_int_eq(chain_run(chain_core(), CHAIN_RCPT, &hs, &p).verdict, HOOK_DENY);
+	chain_free(c);
+}
+END_TEST
+
+/* Disconnect hooks run at the end, then every state is freed. */
+static int disconnects, state_frees;
+
+static void
+count_disconnect(const struct hook_session *s)
+{
+	ck_assert_ptr_nonnull(*s->state);
+	disconnects++;
+}
+
+static void
+count_state_free(void *p)
+{
+	state_frees++;
+	free(p);
+}
+
+static struct hook_result
+make_state(const struct hook_session *s)
+{
+	*s->state = xstrdup("state");
+	return HOOK_RESULT_DECLINED;
+}
+
+static const struct handler_def h_state = { .name = "state", .connect = make_state,
+	.disconnect = count_disconnect, .state_free = count_state_free };
+
+START_TEST(session_end_runs_disconnect_and_frees_state)
+{
+	struct chain *c = chain_new();
+	chain_add(c, &h_state, NULL, 1);
+	chain_add(c, &h_none, NULL, 2);
+	chain_add(c, &h_state, NULL, 3);
+	chain_session_begin(c, &hs);
+	ck_assert_int_eq(chain_run(c, CHAIN_CONNECT, &hs, NULL).verdict, HOOK_DECLINED);
+	ck_assert_ptr_nonnull(hs.slots[0]);
+	ck_assert_ptr_null(hs.slots[1]);
+	ck_assert_ptr_ne(hs.slots[0], hs.slots[2]); /* one slot per entry */
+	ck_assert_ptr_eq(hook_peer_state(&hs, &h_state), hs.slots[0]);
+	ck_assert_ptr_null(hook_peer_state(&hs, &h_ok));
+	disconnects = state_frees = 0;
+	chain_session_end(c, &hs);
+	ck_assert_int_eq(disconnects, 2);
+	ck_assert_int_eq(state_frees, 2);
+	ck_assert_ptr_null(hs.slots);
 	chain_free(c);
 }
 END_TEST
@@ -889,6 +939,7 @@ main(void)
 	tcase_add_test(tc, runner_first_non_declined_wins_and_defaults_fill);
 	tcase_add_test(tc, configured_handlers_run_before_core);
 	tcase_add_test(tc, pending_resumes_and_chain_continues);
+	tcase_add_test(tc, session_end_runs_disconnect_and_frees_state);
 	tcase_add_test(tc, header_lookup_unfolds);
 	tcase_add_test(tc, chain_from_xml_order_skips_and_errors);
 	tcase_add_test(tc, duration_syntax);
