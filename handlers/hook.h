@@ -25,7 +25,9 @@
  * hook_resume(handle, result) exactly once on the session's thread. The
  * session reads no input meanwhile and is not freed until it was resumed
  * (a resume after the client left is accepted and ignored). A resumed
- * HOOK_DECLINED lets the chain go on with the next handler.
+ * HOOK_DECLINED lets the chain go on with the next handler. Only the
+ * connect, helo, mail, rcpt and message hooks may wait; elsewhere (MAIL
+ * parameters, unknown command, quit) PENDING is answered 451.
  */
 #ifndef MAILETD_HOOK_H
 #define MAILETD_HOOK_H
