@@ -2,10 +2,12 @@
  * mailetd.c - the daemon's main: options, configuration, spool, server.
  *
  *   mailetd [-c CONFDIR] [-d DATADIR] [-D name=value]... [-l LEVEL] [-s FACILITY]
- *   mailetd -t [-c CONFDIR]     check the configuration and exit
+ *   mailetd -t [-v] [-c CONFDIR] check the configuration and exit (-v: and
+ *                                print each server's handler chain)
  *
  * Runs in the foreground (systemd's Type=simple) and logs to stderr.
  */
+#include "../handlers/chain.h"
 #include "config/config.h"
 #include "core/id.h"
 #include "core/log.h"
@@ -45,6 +47,7 @@ usage(FILE *f)
 	    "  -l LEVEL     log level: error, warn, info, debug\n"
 	    "  -s FACILITY  also log to syslog (mail, daemon, local0 ... local7)\n"
 	    "  -t           check the configuration, print every problem, and exit\n"
+	    "  -v           with -t: print the handler chain of every server\n"
 	    "  -h           this help\n"
 	    "  -V           print the version\n");
 }
@@ -76,10 +79,10 @@ main(int argc, char **argv)
 	const char *sys_values[MAILETD_MAX_SYSPROPS];
 	size_t nsys = 0;
 	int level = -1, facility = -1;
-	bool test = false;
+	bool test = false, verbose = false;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:d:D:l:s:thV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:D:l:s:tvhV")) != -1) {
 		switch (ch) {
 		case 'c':
 			confdir = optarg;
@@ -115,6 +118,9 @@ main(int argc, char **argv)
 		case 't':
 			test = true;
 			break;
+		case 'v':
+			verbose = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -147,6 +153,12 @@ main(int argc, char **argv)
 	struct config *cfg = config_load(confdir, &opts, &diag);
 	cfg_diag_print(&diag, stderr, "mailetd");
 	if (test) {
+		for (size_t i = 0; verbose && cfg != NULL && i < cfg->nservers; i++) {
+			const struct cfg_server *sv = &cfg->servers[i];
+			printf("server %s (%s:%ld)%s\n", sv->name, sv->file, sv->line,
+			    sv->enabled ? "" : " disabled");
+			chain_describe(sv->chain != NULL ? sv->chain : chain_core(), stdout);
+		}
 		if (cfg != NULL)
 			printf("configuration OK (%zu warning%s)\n", diag.warnings,
 			    diag.warnings == 1 ? "" : "s");

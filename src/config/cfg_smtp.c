@@ -5,6 +5,7 @@
 #include "../core/netaddr.h"
 #include "../core/xmalloc.h"
 #include "../net/tls.h"
+#include "cfg_chain.h"
 #include "cfg_xml.h"
 
 #include <ctype.h>
@@ -639,28 +640,24 @@ smtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
 	s->tls.start_tls = start;
 }
 
-/* James's SenderAuthIdentifyVerificationHook modes. */
-enum { VERIFY_DISABLED, VERIFY_STRICT, VERIFY_RELAXED };
-
+/* James's SenderAuthIdentifyVerificationHook modes (any case). */
 static const struct cfg_keyword verify_words[] = {
-	{ "strict", VERIFY_STRICT },
-	{ "true", VERIFY_STRICT },
-	{ "relaxed", VERIFY_RELAXED },
-	{ "disabled", VERIFY_DISABLED },
-	{ "false", VERIFY_DISABLED },
+	{ "strict", CFG_VERIFY_STRICT },
+	{ "true", CFG_VERIFY_STRICT },
+	{ "relaxed", CFG_VERIFY_RELAXED },
+	{ "disabled", CFG_VERIFY_DISABLED },
+	{ "false", CFG_VERIFY_DISABLED },
 	{ NULL, 0 },
 };
 
-/* <verifyIdentity>: validated; it only concerns authenticated senders. */
+/* <verifyIdentity>: the mode of the core SenderAuthIdentifyVerificationHook. */
 static void
 smtp_verify(struct cfg_xml *x, xmlNode *node, void *base)
 {
+	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
 	int mode;
-	(void)base;
-	if (cfg_xml_keyword(x, node, verify_words, &mode) < 0 || mode == VERIFY_DISABLED)
-		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<verifyIdentity>: sender identity verification is not yet supported; ignored");
+	if (cfg_xml_keyword(x, node, verify_words, &mode) == 0)
+		s->verify_identity = (enum cfg_verify)mode;
 }
 
 /* <proxyRequired>: without PROXY support the server must not start. */
@@ -791,101 +788,17 @@ smtp_sasl_mechs(struct cfg_xml *x, xmlNode *node, void *base)
 }
 
 /*
- * True for James's own command-handler loaders (CoreCmdHandlerLoader,
- * NoAuthCmdHandlerLoader): mailetd's built-in commands stand for them.
- */
-static bool
-core_loader(const char *cls)
-{
-	static const char pkg[] = "org.apache.james.smtpserver.";
-	static const char suffix[] = "CmdHandlerLoader";
-	size_t len = strlen(cls);
-	return strncmp(cls, pkg, sizeof(pkg) - 1) == 0 && len >= sizeof(suffix) - 1 &&
-	    strcmp(cls + len - (sizeof(suffix) - 1), suffix) == 0 &&
-	    strchr(cls + sizeof(pkg) - 1, '.') == NULL;
-}
-
-/* Appends cls (taking it over) to the array *v unless it is already there. */
-static void
-list_add(char ***v, size_t *n, char *cls)
-{
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*v)[i], cls) == 0) {
-			free(cls);
-			return;
-		}
-	}
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = cls;
-}
-
-/*
- * <handlerchain>: the handler chain does not run yet; name every
- * configured handler that is not stood in for by the built-in commands,
- * in James's order (configured handlers, then coreHandlersPackage).
+ * <handlerchain>: the server's handler chain (cfg_chain.c). With James's
+ * NoAuthCmdHandlerLoader the server has no AUTH.
  */
 static void
 smtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 {
 	struct smtp_ctx *ctx = base;
-	char **names = NULL, *cls;
-	size_t n = 0;
-
-	for (xmlNode *c = cfg_xml_child(node, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
-		if (strcmp(cfg_xml_name(c), "handler") != 0) {
-			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
-			    cfg_xml_name(c));
-			continue;
-		}
-		int rc = cfg_xml_attr(x, c, "class", &cls);
-		if (rc == 0)
-			cfg_warn(x->diag, x->path, cfg_xml_line(c),
-			    "<handler>: no class attribute; ignored");
-		if (rc <= 0)
-			continue;
-		if (core_loader(cls))
-			free(cls);
-		else
-			list_add(&names, &n, cls);
-	}
-	if (cfg_xml_attr(x, node, "coreHandlersPackage", &cls) == 1) {
-		/* James's loader without AuthCmdHandler and AuthRequiredHook. */
-		if (strcmp(cls, "org.apache.james.smtpserver.NoAuthCmdHandlerLoader") == 0)
-			ctx->srv.auth_enabled = false;
-		if (core_loader(cls))
-			free(cls);
-		else
-			list_add(&names, &n, cls);
-	}
-	if (n == 0)
-		return;
-
-	size_t len = 1;
-	for (size_t i = 0; i < n; i++)
-		len += strlen(names[i]) * 4 + 4; /* room for quoting */
-	char *text = xmalloc(len), *p = text;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0) {
-			memcpy(p, ", ", 2);
-			p += 2;
-		}
-		bool plain = true;
-		for (const char *s = names[i]; *s != '\0' && plain; s++)
-			plain = *s > 0x20 && *s < 0x7f && *s != '"';
-		if (plain) {
-			memcpy(p, names[i], strlen(names[i]));
-			p += strlen(names[i]);
-		} else {
-			log_quote(p, len - (size_t)(p - text), names[i], strlen(names[i]));
-			p += strlen(p);
-		}
-		free(names[i]);
-	}
-	*p = '\0';
-	free(names);
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<handlerchain>: handlers not yet supported (they do not run): %s", text);
-	free(text);
+	chain_free(ctx->srv.chain);
+	ctx->srv.chain = cfg_chain_read(x, node, false);
+	if (ctx->srv.chain->core_set == CHAIN_CORE_SMTP_NOAUTH)
+		ctx->srv.auth_enabled = false;
 }
 
 /* --- LMTP ------------------------------------------------------------------------- */
@@ -920,49 +833,31 @@ lmtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
  * mailet-container chain (MailetContainerCmdHandlerLoader,
  * MailetContainerHandler with splitExecution) needs the mailet container,
  * which does not exist yet: it is accepted with a warning and the server
- * delivers directly. Any other handler is named in a warning.
+ * delivers directly. The handlers themselves are read by cfg_chain_read.
  */
 static void
 lmtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 {
 	static const char pkg[] = "org.apache.james.lmtpserver.";
-	char *cls, q[QUOTE_MAX];
+	struct smtp_ctx *ctx = base;
+	char *cls;
 	bool mailet = false;
-	(void)base;
 
-	for (xmlNode *c = cfg_xml_child(node, NULL);; c = cfg_xml_next(c, NULL)) {
-		int rc;
-		long line;
-		if (c == NULL) {
-			/* Last, coreHandlersPackage, as James adds it after the handlers. */
-			rc = cfg_xml_attr(x, node, "coreHandlersPackage", &cls);
-			line = cfg_xml_line(node);
-		} else if (strcmp(cfg_xml_name(c), "handler") != 0) {
-			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
-			    cfg_xml_name(c));
-			continue;
-		} else {
-			line = cfg_xml_line(c);
-			rc = cfg_xml_attr(x, c, "class", &cls);
-			if (rc == 0)
-				cfg_warn(x->diag, x->path, line,
-				    "<handler>: no class attribute; ignored");
-		}
+	chain_free(ctx->srv.chain);
+	ctx->srv.chain = cfg_chain_read(x, node, true);
+
+	/* Only to say what the mailet-container loaders mean here; the
+	 * element itself is checked by cfg_chain_read. */
+	for (xmlNode *c = cfg_xml_child(node, "handler");; c = cfg_xml_next(c, "handler")) {
+		int rc = c == NULL ? cfg_xml_attr(x, node, "coreHandlersPackage", &cls)
+				   : cfg_xml_attr(x, c, "class", &cls);
 		if (rc == 1) {
 			const char *simple = strncmp(cls, pkg, sizeof(pkg) - 1) == 0
 			    ? cls + sizeof(pkg) - 1
-			    : NULL;
-			if (simple != NULL && strcmp(simple, "CoreCmdHandlerLoader") == 0)
-				;
-			else if (simple != NULL &&
-			    (strcmp(simple, "MailetContainerCmdHandlerLoader") == 0 ||
-				strcmp(simple, "MailetContainerHandler") == 0))
+			    : "";
+			if (strcmp(simple, "MailetContainerCmdHandlerLoader") == 0 ||
+			    strcmp(simple, "MailetContainerHandler") == 0)
 				mailet = true;
-			else
-				cfg_warn(x->diag, x->path, line,
-				    "<handler>: %s is not yet supported on LMTP servers (it does not "
-				    "run)",
-				    quote(q, sizeof(q), cls));
 			free(cls);
 		}
 		if (c == NULL)
@@ -1012,6 +907,7 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, enum cfg_proto proto
 	s->proto = proto;
 	cfg_fields_defaults(fields, nfields, &ctx);
 	s->auth_enabled = true;
+	s->verify_identity = CFG_VERIFY_STRICT;
 	s->tls.cache_size = -1;
 	s->tls.cache_timeout = -1;
 
@@ -1054,6 +950,8 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, enum cfg_proto proto
 		s->helo_enforcement = false;
 		s->brackets_enforcement = false;
 	}
+	if (s->chain == NULL)
+		s->chain = cfg_chain_default(lmtp);
 	if (s->name == NULL)
 		s->name = xasprintf("%s%zu", lmtp ? "lmtpserver" : "smtpserver", index + 1);
 	if (s->hello_name == NULL)
@@ -1122,6 +1020,7 @@ cfg_smtp_server_clear(struct cfg_server *s)
 	free(s->hello_name);
 	netlist_clear(&s->authorized);
 	cfg_tls_clear(&s->tls);
+	chain_free(s->chain);
 	memset(s, 0, sizeof(*s));
 }
 

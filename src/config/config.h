@@ -78,6 +78,15 @@ enum {
 	CFG_MECH_PLAIN = 1u << 1,
 };
 
+/* <verifyIdentity> (james.md 1a.3, 1b.5); 0 is DISABLED, LMTP's fixed mode. */
+enum cfg_verify {
+	CFG_VERIFY_DISABLED = 0,
+	CFG_VERIFY_STRICT,
+	CFG_VERIFY_RELAXED,
+};
+
+struct chain; /* handlers/chain.h */
+
 /* One <smtpserver> (later also <lmtpserver>) block. */
 struct cfg_server {
 	const char *file;       /* points into struct config's file names */
@@ -105,6 +114,8 @@ struct cfg_server {
 	unsigned auth_mechs;        /* CFG_MECH_* usable (<plainAuthEnabled>, <saslMechanisms>) */
 	unsigned io_workers;        /* <ioWorkerCount>, 0 = not set */
 	struct cfg_tls tls;         /* <tls>; tls.ctx NULL = no TLS */
+	enum cfg_verify verify_identity; /* <verifyIdentity>, default strict (SMTP) */
+	struct chain *chain;        /* from <handlerchain>; NULL = the default core chain */
 };
 
 /* domainlist.xml */

@@ -502,7 +502,7 @@ server_new(const struct config *cfg, struct spool *spool, struct worker_pool *wo
 		c->env.server = &cfg->servers[i];
 		c->env.spool = spool;
 		c->env.workers = workers;
-		c->env.chain = chain_core();
+		c->env.chain = cfg->servers[i].chain != NULL ? cfg->servers[i].chain : chain_core();
 		pthread_mutex_init(&c->iplock, NULL);
 		if (cfg->servers[i].enabled)
 			nbinds += cfg->servers[i].nbinds;

@@ -96,6 +96,13 @@ struct transaction {
 	bool bdat_long_line;
 	bool bdat_nul;
 	bool bdat_too_big;
+	/* The header block as it streams by, for message hooks (hook.h). */
+	char *hdr;                 /* first HOOK_HEADERS_MAX octets */
+	size_t hdr_len;
+	size_t hdr_size;           /* octets of the whole block */
+	size_t hdr_fields;
+	size_t hdr_line;           /* octets of the current line so far */
+	bool hdr_done;             /* the blank line was seen */
 };
 
 struct session_proto;
@@ -152,6 +159,18 @@ struct session {
 	bool auth_pending;          /* users_verify_async has not called back yet */
 	int auth_reply;             /* the reply held back by auth_ev */
 	struct event *auth_ev;      /* slows the reply after repeated failures */
+
+	/* Handler chain: a hook that answered PENDING (hook.h). */
+	struct event *life_ev;      /* MaxConnectionLifespanHandler */
+	bool hook_waiting;          /* a hook is pending: read nothing */
+	enum chain_hook hook_point;
+	size_t hook_at;             /* the handler that answered PENDING */
+	const void *hook_arg;
+	void (*hook_cont)(struct session *s, struct hook_result r);
+	struct smtp_path hook_path; /* RCPT's path while its hooks run */
+	struct hook_param hook_params[SMTP_PARAMS_MAX]; /* ... and its parameters */
+	char *hook_params_text;     /* their names and values (owned) */
+	unsigned long long hook_size;
 };
 
 struct cmd_seq_msg {
@@ -204,6 +223,11 @@ struct session_proto {
 };
 
 static void session_process(struct session *s);
+static void tx_commit(struct session *s, struct hook_result r);
+static void helo_after(struct session *s, struct hook_result r);
+static void connect_after(struct session *s, struct hook_result r);
+static void mail_after(struct session *s, struct hook_result r);
+static void rcpt_after(struct session *s, struct hook_result r);
 static void session_close(struct session *s);
 static void session_set_state(struct session *s, enum session_state st);
 static void data_stage_begin(struct session *s);
@@ -240,6 +264,91 @@ session_reply_hook(struct session *s, const struct hook_result *r)
 		session_close(s);
 }
 
+typedef void session_hook_cont(struct session *s, struct hook_result r);
+
+/*
+ * A pending hook called back (hook.h): a DECLINED lets the chain go on
+ * from the next handler; any other answer is the hook point's result.
+ * Then the command finishes (hook_cont) and reading resumes.
+ */
+static void
+session_hook_resume(void *arg, struct hook_result r)
+{
+	struct session *s = arg;
+	s->hook_waiting = false;
+	s->hs.pending = NULL;
+	if (s->freeing || s->state == ST_CLOSING) {
+		/* Nobody to answer: only the HELO argument is ours to free. */
+		if (s->hook_point == CHAIN_HELO && s->hook_arg != s->helo) {
+			if (s->hs.helo == s->hook_arg)
+				s->hs.helo = s->helo;
+			free((char *)s->hook_arg);
+		}
+		if (s->freeing)
+			event_active(s->free_ev, EV_TIMEOUT, 0); /* free_cb waited for us */
+		return;
+	}
+	if (r.verdict == HOOK_DECLINED) {
+		size_t at;
+		r = chain_run_from(s->env->chain, s->hook_point, &s->hs, s->hook_arg, s->hook_at + 1,
+		    &at);
+		if (r.verdict == HOOK_PENDING) {
+			s->hook_waiting = true;
+			s->hook_at = at;
+			return;
+		}
+	} else {
+		r = chain_defaults(r);
+	}
+	if (r.verdict == HOOK_PENDING)
+		r = chain_defaults((struct hook_result){ .verdict = HOOK_DENYSOFT });
+	bufferevent_enable(s->bev, EV_READ);
+	s->hook_cont(s, r);
+	session_process(s);
+}
+
+/*
+ * Asks the chain at hook point hook with arg (which must stay valid until
+ * cont runs). Returns true with *r when the answer is there now (the
+ * caller then calls cont itself); false when a hook is pending: the
+ * session reads nothing until it resumes and cont(s, result) runs then.
+ */
+static bool
+session_hook(struct session *s, enum chain_hook hook, const void *arg, struct hook_result *r,
+    session_hook_cont *cont)
+{
+	size_t at;
+	s->hs.resume = session_hook_resume;
+	s->hs.resume_arg = s;
+	s->hook_arg = arg;
+	*r = chain_run_from(s->env->chain, hook, &s->hs, arg, 0, &at);
+	if (r->verdict != HOOK_PENDING)
+		return true;
+	log_debug(s->id, "event=hook-pending hook=%d handler=%s", (int)hook,
+	    s->env->chain->v[at].def->name);
+	s->hook_waiting = true;
+	s->hook_point = hook;
+	s->hook_at = at;
+	s->hook_cont = cont;
+	bufferevent_disable(s->bev, EV_READ);
+	return false;
+}
+
+/* Hook points that cannot wait (parameters, unknown, quit): PENDING is a 451. */
+static struct hook_result
+session_hook_now(struct session *s, enum chain_hook hook, const void *arg)
+{
+	s->hs.resume = NULL;
+	s->hs.resume_arg = NULL;
+	struct hook_result r = chain_run(s->env->chain, hook, &s->hs, arg);
+	if (r.verdict == HOOK_PENDING) {
+		log_error(s->id, "event=hook-error msg=\"PENDING where a hook cannot wait\"");
+		r = (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451, .ecode = "4.3.0",
+			.text = "Unable to process request" };
+	}
+	return r;
+}
+
 /* ---------------------------------------------------------------------- */
 /* the transaction                                                        */
 
@@ -252,7 +361,12 @@ tx_clear(struct session *s)
 	free(tx->rcpts);
 	if (tx->msg != NULL)
 		spool_msg_abort(tx->msg);
+	free(tx->hdr);
 	memset(tx, 0, sizeof(*tx));
+	s->hs.tx_serial++;
+	s->hs.headers = NULL;
+	s->hs.headers_len = 0;
+	s->hs.nattrs = 0;
 	event_del(s->data_ev); /* every end of a transaction ends its data stage */
 	s->hs.sender = NULL;
 	s->hs.nrcpts = 0;
@@ -352,10 +466,42 @@ tx_open_message(struct session *s)
 	return 0;
 }
 
+/*
+ * Follows the header block of the message while it streams to the spool
+ * (until the first empty line): keeps its first HOOK_HEADERS_MAX octets
+ * and counts its size and fields for the message hooks.
+ */
+static void
+tx_capture_headers(struct transaction *tx, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len && !tx->hdr_done; i++) {
+		char c = data[i];
+		if (c == '\n') {
+			if (tx->hdr_line == 0) {
+				tx->hdr_done = true;
+				break;
+			}
+			tx->hdr_line = 0;
+		} else if (c != '\r') {
+			if (tx->hdr_line == 0 && c != ' ' && c != '\t')
+				tx->hdr_fields++;
+			tx->hdr_line++;
+		}
+		tx->hdr_size++;
+		if (tx->hdr_len < HOOK_HEADERS_MAX) {
+			if (tx->hdr == NULL)
+				tx->hdr = xmalloc(HOOK_HEADERS_MAX);
+			tx->hdr[tx->hdr_len++] = c;
+		}
+	}
+}
+
 static void
 tx_emit(void *arg, const char *data, size_t len)
 {
 	struct session *s = arg;
+	if (!s->tx.hdr_done)
+		tx_capture_headers(&s->tx, data, len);
 	if (s->tx.write_failed || s->tx.msg == NULL)
 		return;
 	if (spool_msg_write(s->tx.msg, data, len) != 0)
@@ -511,9 +657,27 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 		tx_reset(s);
 		return;
 	}
-	unsigned long long sz = size;
-	struct hook_result r = chain_run(s->env->chain, CHAIN_MESSAGE, &s->hs, &sz);
+	/* The message hooks see the header block (hook.h). */
+	event_del(s->data_ev);
+	s->hs.headers = s->tx.hdr != NULL ? s->tx.hdr : "";
+	s->hs.headers_len = s->tx.hdr_len;
+	s->hs.headers_truncated = s->tx.hdr_size > s->tx.hdr_len;
+	s->hs.headers_size = s->tx.hdr_size;
+	s->hs.headers_fields = s->tx.hdr_fields;
+	s->hs.nattrs = 0;
+	s->hook_size = size;
+	struct hook_result r;
+	if (session_hook(s, CHAIN_MESSAGE, &s->hook_size, &r, tx_commit))
+		tx_commit(s, r);
+}
+
+/* The message hooks answered: refuse, or commit (the 250 comes from commit_done). */
+static void
+tx_commit(struct session *s, struct hook_result r)
+{
+	uint64_t size = s->hook_size;
 	if (r.verdict == HOOK_DENY || r.verdict == HOOK_DENYSOFT || r.verdict == HOOK_DISCONNECT) {
+		log_info(s->id, "event=rejected reason=message-hook code=%d", r.code);
 		for (size_t i = 1; i < tx_end_replies(s); i++)
 			session_reply(s, r.code, r.ecode, "%s", r.text);
 		session_reply_hook(s, &r);
@@ -527,7 +691,7 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 
 	char sender[SMTP_MAILBOX_MAX + 1];
 	snprintf(sender, sizeof(sender), "%s", s->tx.sender.mailbox);
-	struct spool_attr attrs[4];
+	struct spool_attr attrs[4 + HOOK_ATTRS_MAX];
 	size_t nattrs = 0;
 	if (s->hs.relaying_allowed)
 		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.SMTPIsAuthNetwork", "true" };
@@ -539,6 +703,8 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 			s->tls_version };
 		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.ssl.cipher", s->tls_cipher };
 	}
+	for (size_t i = 0; i < s->hs.nattrs; i++) /* set by message hooks */
+		attrs[nattrs++] = (struct spool_attr){ s->hs.attr_names[i], s->hs.attr_values[i] };
 	struct spool_envelope env = {
 		.sender = sender,
 		.rcpts = (const char *const *)s->tx.rcpts,
@@ -577,7 +743,17 @@ cmd_helo_common(struct session *s, const char *arg, size_t len, bool esmtp)
 	char *helo = xstrndup(arg, len);
 	s->hs.helo = helo;
 	s->hs.esmtp = esmtp;
-	struct hook_result r = chain_run(s->env->chain, CHAIN_HELO, &s->hs, helo);
+	struct hook_result r;
+	if (session_hook(s, CHAIN_HELO, helo, &r, helo_after))
+		helo_after(s, r);
+}
+
+/* The HELO hooks answered (the argument is s->hook_arg, not yet s->helo). */
+static void
+helo_after(struct session *s, struct hook_result r)
+{
+	char *helo = (char *)s->hook_arg;
+	bool esmtp = s->hs.esmtp;
 	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
 		s->hs.helo = s->helo;
 		free(helo);
@@ -603,16 +779,20 @@ cmd_helo_common(struct session *s, const char *arg, size_t len, bool esmtp)
 	else
 		snprintf(size, sizeof(size), "SIZE");
 	if (s->proto->lmtp) {
-		/* LHLO (RFC 2033 4.1): no AUTH, no STARTTLS, no SMTPUTF8. */
-		const char *lmtp[] = { first, "PIPELINING", size, "8BITMIME", "ENHANCEDSTATUSCODES",
-			"CHUNKING" };
-		reply_add_lines(session_out(s), 250, NULL, lmtp, sizeof(lmtp) / sizeof(lmtp[0]));
+		/* LHLO (RFC 2033 4.1): no AUTH, no STARTTLS, no SMTPUTF8; handlers
+		 * may add keywords (DSN in James's lmtpdsn.xml). */
+		const char *lmtp[6 + 8] = { first, "PIPELINING", size, "8BITMIME",
+			"ENHANCEDSTATUSCODES", "CHUNKING" };
+		size_t nl = 6 + chain_ehlo_keywords(s->env->chain, &s->hs, lmtp + 6, 8);
+		reply_add_lines(session_out(s), 250, NULL, lmtp, nl);
 		return;
 	}
-	const char *lines[11] = {
+	const char *lines[11 + 8] = {
 		first, "PIPELINING", size, "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING",
 	};
 	size_t n = 7;
+	/* Keywords handlers contribute (james.md 1c: after the fixed ones). */
+	n += chain_ehlo_keywords(s->env->chain, &s->hs, lines + n, 8);
 	/* AUTH and the legacy AUTH= form (james.md 1c), in James's order. */
 	char auth[32], auth_old[32];
 	s->hs.auth_announced = session_auth_offered(s);
@@ -675,6 +855,7 @@ cmd_mail(struct session *s, const char *arg, size_t len)
 	struct transaction *tx = &s->tx;
 	const char *ptext;
 	size_t plen;
+	s->hs.mail_serial++; /* the parameter hooks start afresh */
 	enum smtp_path_status st = smtp_parse_path_arg(arg, len, false,
 	    s->srv->brackets_enforcement, &tx->sender, &ptext, &plen);
 	switch (st) {
@@ -741,6 +922,21 @@ cmd_mail(struct session *s, const char *arg, size_t len)
 			char q[160];
 			log_info(s->id, "event=mail-auth-param value=%s",
 			    log_quote(q, sizeof(q), p->value, p->valuelen));
+		} else if (chain_mail_param_declared(s->env->chain, p->key, p->keylen)) {
+			/* A handler takes it (1b.3); the first answer stops the command. */
+			char name[64], value[256];
+			snprintf(name, sizeof(name), "%.*s", (int)p->keylen, p->key);
+			for (char *c = name; *c; c++)
+				if (*c >= 'a' && *c <= 'z')
+					*c = (char)(*c - 'a' + 'A');
+			snprintf(value, sizeof(value), "%.*s", p->value ? (int)p->valuelen : 0,
+			    p->value ? p->value : "");
+			struct hook_param hp = { .name = name, .value = value };
+			struct hook_result r = session_hook_now(s, CHAIN_MAIL_PARAM, &hp);
+			if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
+				session_reply_hook(s, &r);
+				return;
+			}
 		} else {
 			/* James ignores MAIL parameters nobody declared (1b.3). */
 			log_debug(s->id, "event=ignored-mail-param");
@@ -756,15 +952,26 @@ cmd_mail(struct session *s, const char *arg, size_t len)
 	}
 
 	s->hs.sender = &tx->sender;
-	struct hook_result r = chain_run(s->env->chain, CHAIN_MAIL, &s->hs, &tx->sender);
+	tx->smtputf8 = utf8;
+	memcpy(tx->body, body, sizeof(body));
+	struct hook_result r;
+	if (session_hook(s, CHAIN_MAIL, &tx->sender, &r, mail_after))
+		mail_after(s, r);
+}
+
+/* The MAIL hooks answered. */
+static void
+mail_after(struct session *s, struct hook_result r)
+{
+	struct transaction *tx = &s->tx;
 	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
 		s->hs.sender = NULL;
+		tx->smtputf8 = false;
+		tx->body[0] = '\0';
 		session_reply_hook(s, &r);
 		return;
 	}
 	tx->has_sender = true;
-	tx->smtputf8 = utf8;
-	memcpy(tx->body, body, sizeof(body));
 	session_set_state(s, ST_MAIL);
 	session_reply(s, 250, "2.1.0", "Sender <%s> OK", tx->sender.mailbox);
 }
@@ -799,10 +1006,32 @@ cmd_rcpt(struct session *s, const char *arg, size_t len)
 		session_reply(s, 501, "5.5.2", "Syntax error in parameters or arguments");
 		return;
 	}
+	/* The declared parameters go to the RCPT hooks, copied: a hook may wait. */
+	free(s->hook_params_text);
+	s->hook_params_text = xmalloc(plen * 2 + 2 * SMTP_PARAMS_MAX + 1);
+	char *pt = s->hook_params_text;
+	s->hs.rcpt_params = s->hook_params;
+	s->hs.nrcpt_params = 0;
 	for (int i = 0; i < np; i++) {
 		/* James's experimental SmtpUtf8RcptHook accepts SMTPUTF8 here. */
 		if (smtp_param_is(&params[i], "SMTPUTF8") && params[i].value == NULL)
 			continue;
+		if (chain_rcpt_param_declared(s->env->chain, params[i].key, params[i].keylen)) {
+			struct hook_param *hp = &s->hook_params[s->hs.nrcpt_params++];
+			hp->name = pt;
+			for (size_t k = 0; k < params[i].keylen; k++) {
+				char ch = params[i].key[k];
+				*pt++ = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+			}
+			*pt++ = '\0';
+			hp->value = pt;
+			if (params[i].value != NULL) {
+				memcpy(pt, params[i].value, params[i].valuelen);
+				pt += params[i].valuelen;
+			}
+			*pt++ = '\0';
+			continue;
+		}
 		/* 1b.3: an RCPT parameter no handler declares is refused. */
 		session_reply(s, 504, "5.5.4", "Unrecognized or unsupported option: %.*s",
 		    (int)params[i].keylen, params[i].key);
@@ -826,7 +1055,19 @@ cmd_rcpt(struct session *s, const char *arg, size_t len)
 		session_reply(s, 550, "5.1.2", "<%s> Recipient domain is not local", rcpt.mailbox);
 		return;
 	}
-	struct hook_result r = chain_run(s->env->chain, CHAIN_RCPT, &s->hs, &rcpt);
+	s->hook_path = rcpt;
+	struct hook_result r;
+	if (session_hook(s, CHAIN_RCPT, &s->hook_path, &r, rcpt_after))
+		rcpt_after(s, r);
+}
+
+/* The RCPT hooks answered for s->hook_path. */
+static void
+rcpt_after(struct session *s, struct hook_result r)
+{
+	struct transaction *tx = &s->tx;
+	const struct smtp_path rcpt = s->hook_path;
+	s->hs.nrcpt_params = 0; /* the hooks are done with them */
 	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
 		char q[160];
 		log_info(s->id, "event=rcpt-rejected rcpt=%s code=%d",
@@ -1223,6 +1464,12 @@ cmd_quit(struct session *s, const char *arg, size_t len)
 {
 	(void)arg;
 	(void)len;
+	struct hook_result r = session_hook_now(s, CHAIN_QUIT, NULL);
+	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
+		session_reply(s, r.code, r.ecode, "%s", r.text);
+		session_close(s);
+		return;
+	}
 	session_reply(s, 221, "2.0.0", "%s Service closing transmission channel",
 	    s->srv->hello_name);
 	session_close(s);
@@ -1392,6 +1639,12 @@ session_dispatch(struct session *s, const char *line, size_t len)
 	const struct cmd_def *c = cmd_lookup(s, cl.verb);
 	if (c == NULL || ((c->flags & CF_STARTTLS) && !s->srv->tls.start_tls) ||
 	    ((c->flags & CF_AUTH) && !s->srv->auth_enabled)) {
+		/* The unknown-command hooks (MaxUnknownCmdHandler) may answer first. */
+		struct hook_result r = session_hook_now(s, CHAIN_UNKNOWN, cl.verb);
+		if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
+			session_reply_hook(s, &r);
+			return;
+		}
 		session_reply(s, 500, "5.5.1", "Command %s unrecognized.", cl.verb);
 		return;
 	}
@@ -1720,7 +1973,7 @@ session_process(struct session *s)
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 	for (;;) {
 		if (s->state == ST_CLOSING || s->state == ST_COMMIT || s->state == ST_AUTHCHECK ||
-		    s->freeing ||
+		    s->freeing || s->hook_waiting ||
 		    s->tls_switch_pending)
 			break;
 		if (s->errors > s->env->cfg->main.max_errors) {
@@ -1753,7 +2006,7 @@ session_process(struct session *s)
 			break;
 	}
 	if (s->input_eof && s->state != ST_CLOSING && !s->freeing && s->state != ST_COMMIT &&
-	    s->state != ST_AUTHCHECK) {
+	    s->state != ST_AUTHCHECK && !s->hook_waiting) {
 		/* The client half-closed and everything it sent has been
 		 * answered: flush the replies, then go. */
 		if (s->state == ST_DATA || s->state == ST_BDAT)
@@ -1772,6 +2025,7 @@ session_free(struct session *s)
 	    s->client_text, s->messages, (long)(time(NULL) - s->started),
 	    s->tls_active ? s->tls_version : "no");
 	tx_clear(s);
+	chain_session_end(s->env->chain, &s->hs);
 	if (s->tls_active && !s->input_eof) {
 		/* close_notify (RFC 8446 6.1), best effort: the socket is non-blocking. */
 		SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
@@ -1786,6 +2040,9 @@ session_free(struct session *s)
 	event_free(s->tls_ev);
 	event_free(s->free_ev);
 	event_free(s->auth_ev);
+	free(s->hook_params_text);
+	if (s->life_ev != NULL)
+		event_free(s->life_ev);
 	auth_forget(s);
 	free(s->helo);
 	session_closed_fn closed = s->closed;
@@ -1800,8 +2057,8 @@ free_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct session *s = arg;
-	if (s->commit_pending || s->auth_pending)
-		return; /* commit_done() or auth_verified() comes back here */
+	if (s->commit_pending || s->auth_pending || s->hook_waiting)
+		return; /* commit_done(), auth_verified() or a hook's resume comes back here */
 	session_free(s);
 }
 
@@ -1898,6 +2155,7 @@ session_tls_done(struct session *s)
 	snprintf(s->tls_cipher, sizeof(s->tls_cipher), "%s", cipher);
 	s->tls_handshaking = false;
 	s->tls_active = true;
+	s->hs.tls_active = true;
 	s->hs.auth_announced = session_auth_offered(s);
 	event_del(s->line_ev);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
@@ -2073,6 +2331,8 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->hs.cfg = env->cfg;
 	s->hs.server = env->server;
 	s->hs.client_text = s->client_text;
+	s->hs.base = base;
+	s->hs.workers = env->workers;
 	s->hs.relaying_allowed = netlist_match(&env->server->authorized, &s->hs.client);
 	s->hs.auth_announced = session_auth_offered(s);
 
@@ -2090,17 +2350,49 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	log_info(s->id, "event=connect client=%s server=%s proto=%s relay=%s", s->client_text,
 	    s->srv->name, s->proto->name, s->hs.relaying_allowed ? "yes" : "no");
 
-	struct hook_result r = chain_run(env->chain, CHAIN_CONNECT, &s->hs, NULL);
+	chain_session_begin(env->chain, &s->hs);
+	struct hook_result r;
+	if (session_hook(s, CHAIN_CONNECT, NULL, &r, connect_after))
+		connect_after(s, r);
+	return s;
+}
+
+/* MaxConnectionLifespanHandler's limit is over: close without a word. */
+static void
+life_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct session *s = arg;
+	if (s->freeing)
+		return;
+	log_info(s->id, "event=lifespan-over state=%s", state_names[s->state]);
+	tx_clear(s);
+	session_set_state(s, ST_CLOSING);
+	session_schedule_free(s);
+}
+
+/* The connect hooks answered: refuse, or greet. */
+static void
+connect_after(struct session *s, struct hook_result r)
+{
+	if (s->hs.lifespan_ms > 0) {
+		s->life_ev = evtimer_new(s->base, life_timeout_cb, s);
+		if (s->life_ev == NULL)
+			log_fatal("event=fatal msg=\"event_new failed\"");
+		struct timeval tv = { .tv_sec = (time_t)(s->hs.lifespan_ms / 1000),
+			.tv_usec = (suseconds_t)(s->hs.lifespan_ms % 1000) * 1000 };
+		evtimer_add(s->life_ev, &tv);
+	}
 	if (r.verdict != HOOK_DECLINED && r.verdict != HOOK_OK) {
 		session_reply(s, r.code, r.ecode, "%s", r.text);
 		session_close(s);
-		return s;
+		return;
 	}
 	if (s->srv->greeting != NULL)
 		session_reply(s, 220, NULL, "%s", s->srv->greeting);
 	else
 		session_reply(s, 220, NULL, "%s %s", s->srv->hello_name, s->proto->greeting);
-	return s;
 }
 
 void

@@ -1,0 +1,52 @@
+/*
+ * fastfail.h - the optional handlers a <handlerchain> may name (james.md
+ * 1b.6), one file each. Their James class names and parameters are in
+ * each file's handler_def and in docs/handlers.md.
+ */
+#ifndef MAILETD_FASTFAIL_H
+#define MAILETD_FASTFAIL_H
+
+#include "../hook.h"
+
+#include <stdint.h>
+
+/* ValidRcptHandler: recipients in local domains must be known users. */
+extern const struct handler_def handler_valid_rcpt;
+/* MaxRcptHandler: at most <maxRcpt> recipients per transaction. */
+extern const struct handler_def handler_max_rcpt;
+/* MaxUnknownCmdHandler: close after too many unknown commands. */
+extern const struct handler_def handler_max_unknown;
+/* SpamTrapHandler: a client that writes to a trap address is blocked. */
+extern const struct handler_def handler_spam_trap;
+/* AllowedUnauthenticatedSender: senders allowed to authorizedAddresses clients. */
+extern const struct handler_def handler_allowed_unauth;
+/* EnforceHeaderLimitationsMessageHook: header lines and size limits. */
+extern const struct handler_def handler_header_limits;
+/* MaxConnectionLifespanHandler: closes a connection after <duration>. */
+extern const struct handler_def handler_lifespan;
+/* SetMailAttributeMessageHook: a string mail attribute on every message. */
+extern const struct handler_def handler_set_attr;
+
+/* MT-PRIORITY (RFC 6710): EHLO keyword, MAIL parameter, MAIL_PRIORITY attribute. */
+extern const struct handler_def handler_mt_priority_ehlo;
+extern const struct handler_def handler_mt_priority_param;
+extern const struct handler_def handler_mt_priority_message;
+/* REQUIRETLS (RFC 8689): EHLO keyword, MAIL parameter, REQUIRETLS attribute. */
+extern const struct handler_def handler_require_tls_ehlo;
+extern const struct handler_def handler_require_tls_param;
+extern const struct handler_def handler_require_tls_message;
+
+/* DSN (RFC 3461): EHLO keyword, MAIL RET/ENVID, RCPT NOTIFY/ORCPT, attributes. */
+extern const struct handler_def handler_dsn_ehlo;
+extern const struct handler_def handler_dsn_mail;
+extern const struct handler_def handler_dsn_rcpt;
+extern const struct handler_def handler_dsn_message;
+
+/*
+ * James's DurationParser: a number with an optional unit (ms, s, m, h, d
+ * and their long forms, any case, optional space); no unit means
+ * default_unit_ms. 0 with *ms set, or -1.
+ */
+int fastfail_duration(const char *s, uint64_t default_unit_ms, uint64_t *ms);
+
+#endif
