@@ -43,7 +43,7 @@ enum {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static cfg_field_fn smtp_bind, smtp_hello, smtp_authorized, smtp_tls, smtp_verify,
-    smtp_handlerchain, smtp_proxy, smtp_disabled_features, smtp_auth_unsupported,
+    smtp_handlerchain, smtp_disabled_features, smtp_auth_unsupported,
     smtp_auth_announce, smtp_auth_legacy, smtp_sasl_mechs, smtp_plain_disallowed;
 
 /*
@@ -125,8 +125,8 @@ static const struct cfg_field server_fields[] = {
 	{ .name = "tls", .type = CFG_T_FUNC, .fn = smtp_tls },
 	{ .name = "verifyIdentity", .type = CFG_T_FUNC, .fn = smtp_verify },
 	{ .name = "handlerchain", .type = CFG_T_FUNC, .fn = smtp_handlerchain },
-	{ .name = "proxyRequired", .type = CFG_T_FUNC, .fn = smtp_proxy },
-	{ .name = "proxyFirst", .type = CFG_T_IGNORE },
+	{ .name = "proxyRequired", .type = CFG_T_BOOL, .def = 0, .off = SRV(proxy_required) },
+	{ .name = "proxyFirst", .type = CFG_T_BOOL, .def = 1, .off = SRV(proxy_first) },
 	{ .name = "disabledFeatures", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT,
 	    .fn = smtp_disabled_features },
 	/* Java/Netty tuning with no meaning for mailetd. */
@@ -576,20 +576,6 @@ smtp_verify(struct cfg_xml *x, xmlNode *node, void *base)
 	    "<verifyIdentity>: sender identity verification is not yet supported; ignored");
 }
 
-/* <proxyRequired>: without PROXY support the server must not start. */
-static void
-smtp_proxy(struct cfg_xml *x, xmlNode *node, void *base)
-{
-	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
-	bool on = false;
-	if (cfg_xml_bool(x, node, NULL, &on) < 0 || !on)
-		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<proxyRequired>: the PROXY protocol is not yet supported; this server is not "
-	    "started");
-	s->enabled = false;
-}
-
 /* <disabledFeatures> (repeatable): one warning per server. */
 static void
 smtp_disabled_features(struct cfg_xml *x, xmlNode *node, void *base)
@@ -867,6 +853,15 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 			cfg_warn(x->diag, x->path, s->line,
 			    "<auth><required>: no effect with NoAuthCmdHandlerLoader (as in James)");
 		s->auth_required = false;
+	}
+	if (s->proxy_required && s->tls.socket_tls && !s->proxy_first) {
+		/* James's Netty pipeline can read the header inside TLS; mailetd
+		 * reads it off the socket before the handshake only. */
+		if (enabled)
+			cfg_warn(x->diag, x->path, s->line,
+			    "<proxyFirst>: false (PROXY header inside TLS) is not supported; this "
+			    "server is not started");
+		s->enabled = false;
 	}
 	if (s->name == NULL)
 		s->name = xasprintf("smtpserver%zu", index + 1);

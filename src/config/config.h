@@ -104,6 +104,8 @@ struct cfg_server {
 	bool auth_require_ssl;      /* <auth><requireSSL>, default true (see docs) */
 	unsigned auth_mechs;        /* CFG_MECH_* usable (<plainAuthEnabled>, <saslMechanisms>) */
 	unsigned io_workers;        /* <ioWorkerCount>, 0 = not set */
+	bool proxy_required;        /* <proxyRequired>: a PROXY header opens every connection */
+	bool proxy_first;           /* <proxyFirst>, default true: the header precedes TLS */
 	struct cfg_tls tls;         /* <tls>; tls.ctx NULL = no TLS */
 };
 
