@@ -400,24 +400,44 @@ tls_ciphers(struct cfg_xml *x, xmlNode *node, void *base)
 	tls_list(x, node, "cipherSuite", &t->ciphers, &t->nciphers);
 }
 
-/* <clientAuth>: James requires a client certificate when it is present. */
+#define TLS_TRUST_FN(fn, member)                                        \
+	static void fn(struct cfg_xml *x, xmlNode *node, void *base)    \
+	{                                                               \
+		tls_text(x, node, &((struct cfg_tls *)base)->member);   \
+	}
+TLS_TRUST_FN(tls_truststore, truststore)
+TLS_TRUST_FN(tls_truststore_type, truststore_type)
+TLS_TRUST_FN(tls_truststore_secret, truststore_secret)
+
+/* <clientAuth> children (james.md 1a.2); base is the server's struct cfg_tls. */
+static const struct cfg_field client_auth_fields[] = {
+	{ .name = "truststore", .type = CFG_T_FUNC, .fn = tls_truststore },
+	{ .name = "truststoreType", .type = CFG_T_FUNC, .fn = tls_truststore_type },
+	{ .name = "truststoreSecret", .type = CFG_T_FUNC, .fn = tls_truststore_secret },
+};
+
+/*
+ * <clientAuth>: as in James, its presence (even empty) makes a client
+ * certificate mandatory; the truststore is checked by tls.c.
+ */
 static void
 tls_client_auth(struct cfg_xml *x, xmlNode *node, void *base)
 {
-	(void)base;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<clientAuth>: client certificates are not yet supported; none is requested");
+	struct cfg_tls *t = base;
+	t->client_auth = true;
+	cfg_fields_read(x, node, client_auth_fields, NELEM(client_auth_fields), t);
 }
 
+/* <enableOCSPCRLChecks>: revocation checks of client certificates (tls.h). */
 static void
 tls_ocsp(struct cfg_xml *x, xmlNode *node, void *base)
 {
+	struct cfg_tls *t = base;
 	bool on = false;
-	(void)base;
-	if (cfg_xml_bool(x, node, NULL, &on) < 0 || !on)
+	if (cfg_xml_bool(x, node, NULL, &on) < 0)
 		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<enableOCSPCRLChecks>: not yet supported (it concerns client certificates); ignored");
+	t->revocation = on;
+	t->revocation_line = cfg_xml_line(node);
 }
 
 /*
@@ -550,6 +570,10 @@ smtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
 	}
 	s->tls.socket_tls = sock;
 	s->tls.start_tls = start;
+	if (s->tls.revocation && !s->tls.client_auth)
+		cfg_warn(x->diag, x->path, s->tls.revocation_line,
+		    "<enableOCSPCRLChecks>: no effect without <clientAuth> (it concerns client "
+		    "certificates)");
 }
 
 /* James's SenderAuthIdentifyVerificationHook modes. */
@@ -944,6 +968,11 @@ cfg_tls_clear(struct cfg_tls *t)
 	for (size_t i = 0; i < t->nciphers; i++)
 		free(t->ciphers[i].value);
 	free(t->ciphers);
+	if (t->truststore_secret.value != NULL)
+		explicit_bzero(t->truststore_secret.value, strlen(t->truststore_secret.value));
+	free(t->truststore_secret.value);
+	free(t->truststore.value);
+	free(t->truststore_type.value);
 	tls_free(t->ctx);
 	memset(t, 0, sizeof(*t));
 }

@@ -62,6 +62,12 @@ struct cfg_tls {
 	size_t nsni;
 	long cache_size;            /* <sessionCache><size>, -1 = OpenSSL default */
 	long cache_timeout;         /* <sessionCache><timeout> seconds, -1 = default */
+	bool client_auth;           /* <clientAuth> present: a client certificate is required */
+	struct cfg_text truststore;        /* <clientAuth><truststore>, NULL: system CAs */
+	struct cfg_text truststore_type;   /* <clientAuth><truststoreType> (JKS, PKCS12, PEM) */
+	struct cfg_text truststore_secret; /* <clientAuth><truststoreSecret> */
+	bool revocation;            /* <enableOCSPCRLChecks>: CRLs of the truststore (tls.h) */
+	long revocation_line;
 	struct tls *ctx;            /* built by config_load when TLS is on */
 };
 
