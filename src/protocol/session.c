@@ -1113,9 +1113,14 @@ cmd_help(struct session *s, const char *arg, size_t len)
 {
 	(void)arg;
 	(void)len;
-	static const char *const lines[] = {
+	/* STARTTLS and AUTH only where EHLO would offer them now. */
+	bool starttls = s->srv->tls.start_tls && !s->tls_active;
+	char verbs[96];
+	snprintf(verbs, sizeof(verbs), "EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP%s%s",
+	    starttls ? " STARTTLS" : "", session_auth_offered(s) ? " AUTH" : "");
+	const char *const lines[] = {
 		"mailetd - commands:",
-		"EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
+		verbs,
 		"See RFC 5321 for their use",
 	};
 	reply_add_lines(session_out(s), 214, "2.0.0", lines, sizeof(lines) / sizeof(lines[0]));
