@@ -13,13 +13,13 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static const uint8_t v1_sig[6] = { 'P', 'R', 'O', 'X', 'Y', ' ' };
-static const uint8_t v2_sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55,
-	0x49, 0x54, 0x0a };
+static const uint8_t v1_sig[6] = {'P', 'R', 'O', 'X', 'Y', ' '};
+static const uint8_t v2_sig[12] = {
+    0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 
 /* v2 families (high nibble of octet 14) and their address block sizes. */
 enum { V2_UNSPEC = 0, V2_INET = 1, V2_INET6 = 2, V2_UNIX = 3 };
-static const size_t v2_addr_len[4] = { 0, 12, 36, 216 };
+static const size_t v2_addr_len[4] = {0, 12, 36, 216};
 
 /* ---------------------------------------------------------------------- */
 /* version 1                                                              */
@@ -113,7 +113,8 @@ v1_line(const uint8_t *line, size_t len, struct proxy_header *h, const char **wh
 	}
 	int af = tok[1][3] == '4' ? AF_INET : AF_INET6;
 	h->family = af;
-	if (v1_addr(tok[2], tlen[2], af, &h->src) < 0 || v1_addr(tok[3], tlen[3], af, &h->dst) < 0) {
+	if (v1_addr(tok[2], tlen[2], af, &h->src) < 0 ||
+	    v1_addr(tok[3], tlen[3], af, &h->dst) < 0) {
 		*why = "v1: bad address for the protocol";
 		return PROXY_BAD;
 	}
@@ -225,7 +226,7 @@ parse_v2(const uint8_t *buf, size_t len, struct proxy_header *h, const char **wh
 	h->len = total;
 	h->command = local ? PROXY_CMD_LOCAL : PROXY_CMD_PROXY;
 	h->stream = (buf[13] & 0x0f) == 1;
-	static const int families[4] = { AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX };
+	static const int families[4] = {AF_UNSPEC, AF_INET, AF_INET6, AF_UNIX};
 	h->family = families[fam];
 	if (local)
 		return PROXY_OK;
@@ -266,7 +267,7 @@ bool
 proxy_has_client(const struct proxy_header *h)
 {
 	return h->command == PROXY_CMD_PROXY && h->stream &&
-	    (h->family == AF_INET || h->family == AF_INET6);
+	       (h->family == AF_INET || h->family == AF_INET6);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -278,7 +279,7 @@ struct proxy_reader {
 	struct event *deadline_ev;
 	proxy_done_fn done;
 	void *arg;
-	size_t have;                      /* octets consumed into buf */
+	size_t have; /* octets consumed into buf */
 	uint8_t buf[PROXY_MAX_HEADER];
 };
 
@@ -355,8 +356,7 @@ reader_deadline_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct proxy_reader *
-proxy_reader_new(struct event_base *base, int fd, unsigned timeout_s, proxy_done_fn done,
-    void *arg)
+proxy_reader_new(struct event_base *base, int fd, unsigned timeout_s, proxy_done_fn done, void *arg)
 {
 	struct proxy_reader *r = xcalloc(1, sizeof(*r));
 	r->fd = fd;
@@ -366,7 +366,7 @@ proxy_reader_new(struct event_base *base, int fd, unsigned timeout_s, proxy_done
 	r->deadline_ev = evtimer_new(base, reader_deadline_cb, r);
 	if (r->read_ev == NULL || r->deadline_ev == NULL)
 		log_fatal("event=fatal msg=\"event_new failed\"");
-	struct timeval tv = { .tv_sec = timeout_s, .tv_usec = 0 };
+	struct timeval tv = {.tv_sec = timeout_s, .tv_usec = 0};
 	event_add(r->read_ev, NULL);
 	evtimer_add(r->deadline_ev, &tv);
 	return r;

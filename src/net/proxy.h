@@ -30,7 +30,7 @@
 struct event_base;
 
 /* Longest v1 header (spec section 2.1) and longest v2 header we take. */
-#define PROXY_V1_MAX 107
+#define PROXY_V1_MAX     107
 #define PROXY_MAX_HEADER 4096
 
 enum proxy_status {
@@ -45,14 +45,14 @@ enum proxy_command {
 };
 
 struct proxy_header {
-	int version;                /* 1 or 2 */
+	int version; /* 1 or 2 */
 	enum proxy_command command;
-	int family;                 /* AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC
-				       (v1 UNKNOWN, v2 UNSPEC) */
-	bool stream;                /* TCP / SOCK_STREAM transport */
-	struct netaddr src, dst;    /* valid for AF_INET and AF_INET6 */
+	int family;              /* AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC
+	                            (v1 UNKNOWN, v2 UNSPEC) */
+	bool stream;             /* TCP / SOCK_STREAM transport */
+	struct netaddr src, dst; /* valid for AF_INET and AF_INET6 */
 	uint16_t sport, dport;
-	size_t len;                 /* octets of the whole header */
+	size_t len; /* octets of the whole header */
 };
 
 /*
@@ -62,8 +62,8 @@ struct proxy_header {
  * that may still be valid and shorter than the limits. PROXY_BAD: *why
  * (static text) says what is wrong. Never reads past len.
  */
-enum proxy_status proxy_parse(const uint8_t *buf, size_t len, struct proxy_header *h,
-    const char **why);
+enum proxy_status proxy_parse(
+    const uint8_t *buf, size_t len, struct proxy_header *h, const char **why);
 
 /*
  * True if h names a TCP client over IPv4 or IPv6, the only kind a relay
@@ -87,8 +87,8 @@ struct proxy_reader;
  * runs on base's thread within timeout_s seconds. The reader never closes
  * fd and consumes exactly the header's octets.
  */
-struct proxy_reader *proxy_reader_new(struct event_base *base, int fd, unsigned timeout_s,
-    proxy_done_fn done, void *arg);
+struct proxy_reader *proxy_reader_new(
+    struct event_base *base, int fd, unsigned timeout_s, proxy_done_fn done, void *arg);
 
 /* Abandons a reader that has not finished (done is not called); NULL is a no-op. */
 void proxy_reader_free(struct proxy_reader *r);
