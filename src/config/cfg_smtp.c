@@ -878,15 +878,6 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, struct cfg_server **
 			    "<auth><required>: no effect with NoAuthCmdHandlerLoader (as in James)");
 		s->auth_required = false;
 	}
-	if (s->proxy_required && s->tls.socket_tls && !s->proxy_first) {
-		/* James's Netty pipeline can read the header inside TLS; mailetd
-		 * reads it off the socket before the handshake only. */
-		if (enabled)
-			cfg_warn(x->diag, x->path, s->line,
-			    "<proxyFirst>: false (PROXY header inside TLS) is not supported; this "
-			    "server is not started");
-		s->enabled = false;
-	}
 	if (s->name == NULL)
 		s->name = xasprintf("smtpserver%zu", index + 1);
 	if (s->hello_name == NULL)

@@ -6,6 +6,8 @@
 
 #include <event2/event.h>
 
+#include <openssl/err.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -275,7 +277,10 @@ proxy_has_client(const struct proxy_header *h)
 
 struct proxy_reader {
 	int fd;
+	SSL *ssl; /* proxyFirst=false: the header is read inside TLS */
+	bool handshaken;
 	struct event *read_ev;
+	struct event *write_ev; /* TLS only: the handshake wants to write */
 	struct event *deadline_ev;
 	proxy_done_fn done;
 	void *arg;
@@ -289,6 +294,8 @@ proxy_reader_free(struct proxy_reader *r)
 	if (r == NULL)
 		return;
 	event_free(r->read_ev);
+	if (r->write_ev != NULL)
+		event_free(r->write_ev);
 	event_free(r->deadline_ev);
 	free(r);
 }
@@ -298,6 +305,8 @@ static void
 reader_finish(struct proxy_reader *r, const struct proxy_header *h, const char *why)
 {
 	event_del(r->read_ev);
+	if (r->write_ev != NULL)
+		event_del(r->write_ev);
 	event_del(r->deadline_ev);
 	r->done(r->arg, h, why);
 	proxy_reader_free(r);
@@ -347,12 +356,90 @@ reader_read_cb(evutil_socket_t fd, short what, void *arg)
 		reader_finish(r, &h, NULL);
 }
 
+/*
+ * TLS: waits for what OpenSSL asked for (err is SSL_get_error's answer);
+ * returns -1 (after finishing the reader) when it is not a wait.
+ */
+static int
+reader_tls_wait(struct proxy_reader *r, int err, const char *what)
+{
+	if (err == SSL_ERROR_WANT_READ) {
+		event_add(r->read_ev, NULL);
+		return 0;
+	}
+	if (err == SSL_ERROR_WANT_WRITE) {
+		event_add(r->write_ev, NULL);
+		return 0;
+	}
+	ERR_clear_error();
+	reader_finish(
+	    r, NULL, err == SSL_ERROR_ZERO_RETURN ? "closed before a complete header" : what);
+	return -1;
+}
+
+/*
+ * TLS (proxyFirst false): completes the handshake, then peeks at the
+ * decrypted stream and reads exactly the header's octets out of it, as
+ * reader_read_cb does on the socket. Loops while OpenSSL holds decrypted
+ * data, since no socket event would announce it.
+ */
+static void
+reader_tls_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_reader *r = arg;
+	(void)fd;
+	(void)what;
+	if (!r->handshaken) {
+		ERR_clear_error();
+		int rc = SSL_accept(r->ssl);
+		if (rc != 1) {
+			reader_tls_wait(r, SSL_get_error(r->ssl, rc), "TLS handshake failed");
+			return;
+		}
+		r->handshaken = true;
+	}
+	for (;;) {
+		ERR_clear_error();
+		int n = SSL_peek(r->ssl, r->buf + r->have, (int)(sizeof(r->buf) - r->have));
+		if (n <= 0) {
+			reader_tls_wait(r, SSL_get_error(r->ssl, n), "TLS error");
+			return;
+		}
+		struct proxy_header h;
+		const char *why;
+		enum proxy_status st = proxy_parse(r->buf, r->have + (size_t)n, &h, &why);
+		if (st == PROXY_BAD) {
+			reader_finish(r, NULL, why);
+			return;
+		}
+		if (st == PROXY_OK && (h.len <= r->have || h.len > r->have + (size_t)n)) {
+			reader_finish(r, NULL, "internal error");
+			return;
+		}
+		size_t want = st == PROXY_OK ? h.len - r->have : (size_t)n;
+		if (SSL_read(r->ssl, r->buf + r->have, (int)want) != (int)want) {
+			ERR_clear_error();
+			reader_finish(r, NULL, "TLS error");
+			return;
+		}
+		r->have += want;
+		if (st == PROXY_OK) {
+			reader_finish(r, &h, NULL);
+			return;
+		}
+	}
+}
+
 static void
 reader_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	reader_finish(arg, NULL, "no complete header within connectiontimeout");
+	struct proxy_reader *r = arg;
+	reader_finish(r, NULL,
+	    r->ssl != NULL && !r->handshaken
+	        ? "TLS handshake not completed within connectiontimeout"
+	        : "no complete header within connectiontimeout");
 }
 
 struct proxy_reader *
@@ -365,6 +452,28 @@ proxy_reader_new(struct event_base *base, int fd, unsigned timeout_s, proxy_done
 	r->read_ev = event_new(base, fd, EV_READ | EV_PERSIST, reader_read_cb, r);
 	r->deadline_ev = evtimer_new(base, reader_deadline_cb, r);
 	if (r->read_ev == NULL || r->deadline_ev == NULL)
+		log_fatal("event=fatal msg=\"event_new failed\"");
+	struct timeval tv = {.tv_sec = timeout_s, .tv_usec = 0};
+	event_add(r->read_ev, NULL);
+	evtimer_add(r->deadline_ev, &tv);
+	return r;
+}
+
+struct proxy_reader *
+proxy_reader_new_tls(
+    struct event_base *base, int fd, SSL *ssl, unsigned timeout_s, proxy_done_fn done, void *arg)
+{
+	struct proxy_reader *r = xcalloc(1, sizeof(*r));
+	r->fd = fd;
+	r->ssl = ssl;
+	r->done = done;
+	r->arg = arg;
+	if (SSL_set_fd(ssl, fd) != 1)
+		log_fatal("event=fatal msg=\"SSL_set_fd failed\"");
+	r->read_ev = event_new(base, fd, EV_READ, reader_tls_cb, r);
+	r->write_ev = event_new(base, fd, EV_WRITE, reader_tls_cb, r);
+	r->deadline_ev = evtimer_new(base, reader_deadline_cb, r);
+	if (r->read_ev == NULL || r->write_ev == NULL || r->deadline_ev == NULL)
 		log_fatal("event=fatal msg=\"event_new failed\"");
 	struct timeval tv = {.tv_sec = timeout_s, .tv_usec = 0};
 	event_add(r->read_ev, NULL);

@@ -23,6 +23,8 @@
 
 #include "../core/netaddr.h"
 
+#include <openssl/ssl.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +91,17 @@ struct proxy_reader;
  */
 struct proxy_reader *proxy_reader_new(
     struct event_base *base, int fd, unsigned timeout_s, proxy_done_fn done, void *arg);
+
+/*
+ * The same for <proxyFirst>false</proxyFirst> on an implicit-TLS server:
+ * the server side of the TLS handshake is done on ssl (a fresh SSL from
+ * tls_ssl_new, not yet bound to fd) first, then the header is read inside
+ * TLS. ssl stays the caller's: on success it is an open TLS connection to
+ * hand to the session; on failure the caller frees it. The deadline
+ * covers handshake and header together.
+ */
+struct proxy_reader *proxy_reader_new_tls(
+    struct event_base *base, int fd, SSL *ssl, unsigned timeout_s, proxy_done_fn done, void *arg);
 
 /* Abandons a reader that has not finished (done is not called); NULL is a no-op. */
 void proxy_reader_free(struct proxy_reader *r);

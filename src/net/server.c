@@ -9,6 +9,7 @@
 #include "../core/xmalloc.h"
 #include "../protocol/session.h"
 #include "proxy.h"
+#include "tls.h"
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -54,6 +55,7 @@ struct conn {
 	struct iothread *thread;
 	struct session *session;
 	struct proxy_reader *proxy;   /* reading the PROXY header (no session yet) */
+	SSL *ssl;                     /* proxyFirst=false: TLS done before the header */
 	struct netaddr addr;          /* the client: the proxied source with PROXY */
 	struct sockaddr_storage peer;
 	bool ip_counted;              /* addr holds a connectionLimitPerIP slot */
@@ -199,6 +201,7 @@ conn_proxy_done(void *arg, const struct proxy_header *h, const char *why)
 	if (h == NULL || !proxy_has_client(h)) {
 		log_info(NULL, "event=proxy-refused proxy=%s server=%s reason=\"%s\"", sock,
 		    cs->name, why);
+		SSL_free(c->ssl);
 		close(c->fd);
 		conn_closed(c);
 		return;
@@ -212,11 +215,25 @@ conn_proxy_done(void *arg, const struct proxy_header *h, const char *why)
 		log_warn(NULL,
 		    "event=refused reason=connection-limit-per-ip client=%s server=%s limit=%u",
 		    client, cs->name, cs->conn_limit_per_ip);
-		refuse(c->fd, "421 4.7.0 Too many connections from your address, try again later\r\n");
+		if (c->ssl != NULL) {
+			/* Inside TLS a cleartext 421 would be noise: just close. */
+			SSL_free(c->ssl);
+			close(c->fd);
+		} else {
+			refuse(c->fd,
+			    "421 4.7.0 Too many connections from your address, try again later\r\n");
+		}
 		conn_closed(c);
 		return;
 	}
 	c->ip_counted = true;
+	if (c->ssl != NULL) {
+		SSL *ssl = c->ssl;
+		c->ssl = NULL; /* the session owns it now */
+		c->session = session_new_tls(c->thread->base, c->fd, ssl,
+		    (struct sockaddr *)&c->peer, &c->ctx->env, conn_closed, c);
+		return;
+	}
 	c->session = session_new(c->thread->base, c->fd, (struct sockaddr *)&c->peer,
 	    &c->ctx->env, conn_closed, c);
 }
@@ -232,6 +249,13 @@ conn_start(void *arg)
 	struct conn *c = arg;
 	const struct cfg_server *cs = c->ctx->env.server;
 	TAILQ_INSERT_TAIL(&c->thread->conns, c, link);
+	if (cs->proxy_required && cs->tls.socket_tls && !cs->proxy_first) {
+		/* James's proxyFirst=false: TLS first, the header inside it. */
+		c->ssl = tls_ssl_new(cs->tls.ctx);
+		c->proxy = proxy_reader_new_tls(c->thread->base, c->fd, c->ssl, cs->idle_timeout,
+		    conn_proxy_done, c);
+		return;
+	}
 	if (cs->proxy_required) {
 		c->proxy = proxy_reader_new(c->thread->base, c->fd, cs->idle_timeout,
 		    conn_proxy_done, c);
@@ -257,6 +281,7 @@ thread_shutdown(void *arg)
 		if (c->session == NULL) {
 			/* Still waiting for its PROXY header: nothing to finish. */
 			proxy_reader_free(c->proxy);
+			SSL_free(c->ssl);
 			close(c->fd);
 			conn_closed(c);
 			continue;

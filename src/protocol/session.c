@@ -1717,9 +1717,9 @@ session_tls_reason(struct session *s, char *buf, size_t len, const char *fallbac
 	return tls_error_reason(buf, len, first, fallback);
 }
 
-/* The handshake is done: TLS is active from here on (RFC 3207 4.2). */
+/* TLS is active from here on (RFC 3207 4.2): records and logs it. */
 static void
-session_tls_done(struct session *s)
+session_tls_active(struct session *s)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
 	const char *version, *cipher;
@@ -1734,6 +1734,13 @@ session_tls_done(struct session *s)
 	char q[300];
 	log_info(s->id, "event=tls version=%s cipher=%s sni=%s", s->tls_version, s->tls_cipher,
 	    sni != NULL ? log_quote(q, sizeof(q), sni, strlen(sni)) : "none");
+}
+
+/* The handshake is done: TLS is active, and input may wait. */
+static void
+session_tls_done(struct session *s)
+{
+	session_tls_active(s);
 	session_process(s);
 }
 
@@ -1868,8 +1875,9 @@ tls_switch_cb(evutil_socket_t fd, short what, void *arg)
 	session_tls_start(s);
 }
 
-struct session *
-session_new(struct event_base *base, int fd, const struct sockaddr *peer,
+/* session_new and session_new_tls; ssl is an open TLS connection or NULL. */
+static struct session *
+session_start(struct event_base *base, int fd, SSL *ssl, const struct sockaddr *peer,
     const struct session_env *env, session_closed_fn closed, void *arg)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
@@ -1904,7 +1912,17 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->hs.relaying_allowed = netlist_match(&env->server->authorized, &s->hs.client);
 	s->hs.auth_announced = session_auth_offered(s);
 
-	if (s->srv->tls.socket_tls) {
+	if (ssl != NULL) {
+		/* Handshake done by the listener (PROXY header read inside TLS). */
+		s->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_OPEN,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (s->bev == NULL)
+			log_fatal("event=fatal msg=\"bufferevent_openssl_socket_new failed\"");
+		s->bev_owns_fd = true;
+		bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+		session_setup_bev(s);
+		session_tls_active(s);
+	} else if (s->srv->tls.socket_tls) {
 		/* Implicit TLS (RFC 8314 3.3): the greeting waits for the handshake. */
 		session_tls_start(s);
 	} else {
@@ -1929,6 +1947,20 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	else
 		session_reply(s, 220, NULL, "%s ESMTP mailetd ready", s->srv->hello_name);
 	return s;
+}
+
+struct session *
+session_new(struct event_base *base, int fd, const struct sockaddr *peer,
+    const struct session_env *env, session_closed_fn closed, void *arg)
+{
+	return session_start(base, fd, NULL, peer, env, closed, arg);
+}
+
+struct session *
+session_new_tls(struct event_base *base, int fd, SSL *ssl, const struct sockaddr *peer,
+    const struct session_env *env, session_closed_fn closed, void *arg)
+{
+	return session_start(base, fd, ssl, peer, env, closed, arg);
 }
 
 void

@@ -239,35 +239,78 @@ def test_direct_clients_without_valid_header_are_dropped():
         check("no complete header within connectiontimeout" in log, log[-3000:])
 
 
-def test_proxy_first_false_with_socket_tls_is_not_started():
-    """The header inside TLS is not supported: that server stays down (here
-    the only one, so mailetd refuses to run)."""
-    from test_tls import make_cert, tls_xml
-    d = Daemon(extra=PROXY_XML + "<proxyFirst>false</proxyFirst>\n    " + tls_xml("implicit"))
+def test_proxy_first_false_header_inside_tls():
+    """proxyFirst=false on a socketTLS server: TLS first, the header inside it."""
+    from test_tls import make_cert, tls_xml, client_ctx
+    d = Daemon(extra=PROXY_XML + "<proxyFirst>false</proxyFirst>\n    " + tls_xml("implicit"),
+               timeout=3)
     make_cert(d.conf, "mx.mailetd.test")
-    d.start(wait=False)
-    try:
-        d.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        d.close(ok=False)
-        raise TestFailure("mailetd runs a proxyFirst=false socketTLS server")
-    log = d.log()
-    d.close(ok=False)
-    check("<proxyFirst>: false (PROXY header inside TLS) is not supported; this server is "
-          "not started" in log, log[-2000:])
-    check("no <smtpserver> is enabled" in log, log[-2000:])
+
+    def tls_client(header):
+        raw = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        c = Client.__new__(Client)
+        c.sock = client_ctx().wrap_socket(raw, server_hostname="mx.mailetd.test")
+        c.buf = b""
+        if header:
+            c.send(header)
+        return c
+
+    with running(d):
+        for hdr in (b"PROXY TCP4 127.0.0.2 127.0.0.1 40000 25\r\n",
+                    v2_header("127.0.0.2", "127.0.0.1", 40000, 25)):
+            c = tls_client(hdr)
+            c.expect(220)
+            c.cmd("EHLO client.example", 250)
+            c.cmd("MAIL FROM:<sender@example.org>", 250)
+            c.cmd("RCPT TO:<someone@remote.example>", 250)  # relay: proxied 127.0.0.2
+            c.cmd("QUIT", 221)
+            c.close()
+        c = tls_client(b"PROXY TCP4 127.0.0.4 127.0.0.1 40000 25\r\n")
+        c.expect(220)
+        c.cmd("EHLO client.example", 250)
+        c.cmd("MAIL FROM:<sender@example.org>", 250)
+        c.cmd("RCPT TO:<someone@remote.example>", 530)
+        c.close()
+        # inside TLS but no header: closed without a greeting
+        c = tls_client(b"")
+        try:
+            check(c.closed(6) and c.buf == b"", c.buf)
+        except (ssl.SSLError, OSError):
+            pass
+        c.close()
+        # the header in cleartext before the handshake: the handshake fails
+        got = dropped_silently(d.port, b"PROXY TCP4 127.0.0.2 127.0.0.1 40000 25\r\n")
+        check(got == b"", "cleartext header on a proxyFirst=false server: %r" % got)
+        log = d.log()
+        check("event=connect client=127.0.0.2" in log and "event=connect client=127.0.0.4" in log,
+              log[-3000:])
+        check("reason=\"no complete header within connectiontimeout\"" in log, log[-3000:])
+        check("reason=\"TLS handshake failed\"" in log, log[-3000:])
 
 
 def test_shutdown_while_a_header_is_awaited():
-    """A connection still waiting for its header does not hold up a stop."""
-    d = Daemon(extra=PROXY_XML, timeout=60)
-    with running(d):
-        c = Client(d.port)
-        c.send(b"PROXY TCP4 127.0.0.2")  # incomplete, then silence
-        time.sleep(0.3)
-        t0 = time.time()
-        rc = d.stop()
-        check(rc == 0, "exit status %s" % rc)
-        check(time.time() - t0 < 5, "stop took %.1fs" % (time.time() - t0))
-        check(c.closed(2) and c.buf == b"", c.buf)
-        c.close()
+    """A connection still waiting for its header (in cleartext, or inside TLS
+    with proxyFirst=false) does not hold up a stop."""
+    from test_tls import make_cert, tls_xml, client_ctx
+    for inside_tls in (False, True):
+        extra = PROXY_XML
+        if inside_tls:
+            extra += "<proxyFirst>false</proxyFirst>\n    " + tls_xml("implicit")
+        d = Daemon(extra=extra, timeout=60)
+        if inside_tls:
+            make_cert(d.conf, "mx.mailetd.test")
+        with running(d):
+            c = Client(d.port)
+            if inside_tls:
+                c.sock = client_ctx().wrap_socket(c.sock, server_hostname="mx.mailetd.test")
+            c.send(b"PROXY TCP4 127.0.0.2")  # incomplete, then silence
+            time.sleep(0.3)
+            t0 = time.time()
+            rc = d.stop()
+            check(rc == 0, "exit status %s" % rc)
+            check(time.time() - t0 < 5, "stop took %.1fs" % (time.time() - t0))
+            try:
+                check(c.closed(2) and c.buf == b"", c.buf)
+            except (ssl.SSLError, OSError):
+                pass
+            c.close()
