@@ -251,3 +251,34 @@ def test_revocation_checks_with_truststore_crl():
             c.close()
     finally:
         shutil.rmtree(keep, ignore_errors=True)
+
+
+def test_client_auth_applies_to_sni_certificates():
+    """A certificate chosen by SNI has its own TLS context: it must require the
+    client certificate too."""
+    sni = """<sni>
+        <certificate hostname="other.example">
+          <privateKey>file://conf/other.key</privateKey>
+          <certificates>file://conf/other.pem</certificates>
+        </certificate>
+      </sni>
+      """ + client_auth_xml("file://conf/trust.pem")
+    d = Daemon(extra=tls_xml("implicit", more=sni), timeout=10)
+    make_cert(d.conf, "mx.mailetd.test")
+    make_cert(d.conf, "other.example", "other.key", "other.pem")
+    d.pki = PKI(d.dir)
+    good_cert, good_key = d.pki.client("frank")
+    concat(os.path.join(d.conf, "trust.pem"), d.pki.ca)
+    with running(d):
+        base = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % d.port,
+                "-servername", "other.example", "-ign_eof"]
+        r = subprocess.run(base + ["-cert", good_cert, "-key", good_key],
+                           input=b"EHLO client.example\r\nQUIT\r\n", capture_output=True,
+                           timeout=30)
+        out = r.stdout.decode("utf-8", "replace")
+        check("CN = other.example" in out or "CN=other.example" in out, out[:1500])
+        check("250" in out and "221 " in out, out[-1500:])
+        r = subprocess.run(base, input=b"EHLO client.example\r\nQUIT\r\n", capture_output=True,
+                           timeout=30)
+        out = r.stdout.decode("utf-8", "replace")
+        check("221 " not in out, "SNI context without a client certificate: " + out[-1500:])
