@@ -165,24 +165,36 @@ def test_client_auth_pem_truststore_implicit_tls():
         check(log.count("event=tls-failed") >= 2, log[-3000:])
 
 
-def test_client_auth_starttls_openssl_s_client():
+def test_client_auth_starttls_swaks_and_openssl_s_client():
+    need("swaks")
     d = prepared("starttls", truststore="file://conf/trust.pem", ttype="PEM")
     good_cert, good_key = d.pki.client("bob")
     concat(os.path.join(d.conf, "trust.pem"), d.pki.ca)
-    script = b"EHLO client.example\r\nNOOP\r\nQUIT\r\n"
     with running(d):
-        base = ["openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:%d" % d.port,
-                "-servername", "mx.mailetd.test", "-ign_eof"]
-        r = subprocess.run(base + ["-cert", good_cert, "-key", good_key], input=script,
-                           capture_output=True, timeout=30)
-        out = r.stdout.decode("utf-8", "replace")
-        check("250 2.0.0 OK" in out and "221 " in out, out[-2000:])
-        # The server names its CA as acceptable (certificate_authorities).
-        check("mailetd test CA" in out, out[:3000])
-        r = subprocess.run(base, input=script, capture_output=True, timeout=30)
-        out = r.stdout.decode("utf-8", "replace") + r.stderr.decode("utf-8", "replace")
-        check("250 2.0.0 OK" not in out, "without a client certificate: " + out[-2000:])
+        swaks = ["swaks", "--tls", "--server", "127.0.0.1", "--port", str(d.port),
+                 "--from", "bob@example.org", "--to", "postmaster@mailetd.test",
+                 "--helo", "client.example"]
+        rc, out, err = run(swaks + ["--tls-cert", good_cert, "--tls-key", good_key])
+        check(rc == 0 and "250 2.6.0" in out, "swaks with a client certificate: %s %s"
+              % (out[-1500:], err))
+        rc, out, err = run(swaks)
+        check(rc != 0 and "250 2.6.0" not in out, "swaks without a client certificate: %s"
+              % out[-1500:])
         check(wait_for(lambda: "event=tls-failed" in d.log(), 5), d.log()[-2000:])
+        # openssl s_client: the server names its CA as acceptable
+        # (certificate_authorities), and the handshake with the certificate works.
+        base = ["openssl", "s_client", "-starttls", "smtp", "-connect", "127.0.0.1:%d" % d.port,
+                "-servername", "mx.mailetd.test"]
+        r = subprocess.run(base + ["-cert", good_cert, "-key", good_key],
+                           input=b"QUIT\r\n", capture_output=True, timeout=30)
+        out = r.stdout.decode("utf-8", "replace")
+        check("Acceptable client certificate CA names" in out and "mailetd test CA" in out,
+              out[:3000])
+        check("Cipher is" in out and "Cipher is (NONE)" not in out, out[:3000])
+        fails = d.log().count("event=tls-failed")
+        r = subprocess.run(base, input=b"QUIT\r\n", capture_output=True, timeout=30)
+        check(wait_for(lambda: d.log().count("event=tls-failed") > fails, 5),
+              "s_client without a certificate: " + d.log()[-2000:])
 
 
 def test_client_auth_pkcs12_truststore_and_errors():
@@ -269,16 +281,29 @@ def test_client_auth_applies_to_sni_certificates():
     d.pki = PKI(d.dir)
     good_cert, good_key = d.pki.client("frank")
     concat(os.path.join(d.conf, "trust.pem"), d.pki.ca)
+
+    def sni_session(cert=None, key=None):
+        # Verifies that the server answers with the SNI certificate.
+        ctx = ssl.create_default_context(cafile=os.path.join(d.conf, "other.pem"))
+        if cert:
+            ctx.load_cert_chain(cert, key)
+        raw = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+        c = Client.__new__(Client)
+        c.sock = ctx.wrap_socket(raw, server_hostname="other.example")
+        c.buf = b""
+        return c
+
     with running(d):
-        base = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % d.port,
-                "-servername", "other.example", "-ign_eof"]
-        r = subprocess.run(base + ["-cert", good_cert, "-key", good_key],
-                           input=b"EHLO client.example\r\nQUIT\r\n", capture_output=True,
-                           timeout=30)
-        out = r.stdout.decode("utf-8", "replace")
-        check("CN = other.example" in out or "CN=other.example" in out, out[:1500])
-        check("250" in out and "221 " in out, out[-1500:])
-        r = subprocess.run(base, input=b"EHLO client.example\r\nQUIT\r\n", capture_output=True,
-                           timeout=30)
-        out = r.stdout.decode("utf-8", "replace")
-        check("221 " not in out, "SNI context without a client certificate: " + out[-1500:])
+        c = sni_session(good_cert, good_key)
+        c.expect(220)
+        c.cmd("EHLO client.example", 250)
+        c.close()
+        try:
+            c = sni_session()
+            c.read_reply()
+            raise TestFailure("SNI context greeted a client without a certificate")
+        except (ssl.SSLError, ConnectionError, socket.timeout):
+            pass
+        except TestFailure as e:
+            if "without a certificate" in str(e):
+                raise
