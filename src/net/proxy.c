@@ -191,6 +191,24 @@ v2_inet(const uint8_t *p, int af, struct proxy_header *h)
 	h->dport = (uint16_t)(p[2 * alen + 2] << 8 | p[2 * alen + 3]);
 }
 
+/* v2 TLV types with a meaning for the receiver (spec 2.2.x). */
+#define PP2_TYPE_CRC32C 0x03
+
+/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of p[0..n). */
+static uint32_t
+crc32c(const uint8_t *p, size_t n, size_t skip_at)
+{
+	uint32_t crc = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		/* The checksum field itself counts as zeros (spec 2.2.5). */
+		uint8_t b = i >= skip_at && i < skip_at + 4 ? 0 : p[i];
+		crc ^= b;
+		for (int k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
 static enum proxy_status
 parse_v2(const uint8_t *buf, size_t len, struct proxy_header *h, const char **why)
 {
@@ -244,6 +262,20 @@ parse_v2(const uint8_t *buf, size_t len, struct proxy_header *h, const char **wh
 		if (vlen > total - off - 3) {
 			*why = "v2: TLV runs past the header";
 			return PROXY_BAD;
+		}
+		if (buf[off] == PP2_TYPE_CRC32C) {
+			/* A checksum that is sent must be right. */
+			const uint8_t *v = buf + off + 3;
+			if (vlen != 4) {
+				*why = "v2: CRC32C TLV is not 4 octets";
+				return PROXY_BAD;
+			}
+			uint32_t want = (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 |
+			                (uint32_t)v[2] << 8 | v[3];
+			if (crc32c(buf, total, off + 3) != want) {
+				*why = "v2: CRC32C checksum mismatch";
+				return PROXY_BAD;
+			}
 		}
 		off += 3 + vlen;
 	}

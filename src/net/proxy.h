@@ -15,7 +15,8 @@
  * "PROXY UNKNOWN" followed by anything up to the CRLF.
  * Version 2 (binary): the 12-octet signature, version 2, command LOCAL or
  * PROXY, family/transport, a 16-bit length, the address block of the
- * family, then TLVs, which are walked for well-formedness and skipped.
+ * family, then TLVs, which are walked for well-formedness and skipped;
+ * a CRC32C TLV must be 4 octets and match the header.
  * The whole header may not exceed PROXY_MAX_HEADER octets.
  */
 #ifndef MAILETD_PROXY_H

@@ -115,7 +115,9 @@ def send_message(port, source, rcpt):
 
 def test_haproxy_v1_and_v2_relay_uses_proxied_address():
     with running(Daemon(extra=PROXY_XML, timeout=5)) as d:
-        routes = [("v1", d.port, "send-proxy"), ("v2", d.port, "send-proxy-v2")]
+        # v2tlv: haproxy adds a CRC32C TLV, which must be walked and skipped
+        routes = [("v1", d.port, "send-proxy"), ("v2", d.port, "send-proxy-v2"),
+                  ("v2tlv", d.port, "send-proxy-v2 proxy-v2-options crc32c")]
         with haproxy(d, routes) as ports:
             for version, port in sorted(ports.items()):
                 code, ehlo = relay_attempt(port, AUTHORIZED)

@@ -266,6 +266,40 @@ START_TEST(v2_refusals)
 }
 END_TEST
 
+/* A header captured from haproxy 2.6 (send-proxy-v2 proxy-v2-options crc32c). */
+static const uint8_t haproxy_crc[] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55,
+	0x49, 0x54, 0x0a, 0x21, 0x11, 0x00, 0x13, 0x7f, 0x00, 0x00, 0x02, 0x7f, 0x00, 0x00, 0x01,
+	0x9c, 0xbb, 0x93, 0xe1, 0x03, 0x00, 0x04, 0xb4, 0x3c, 0xc9, 0xe2 };
+
+START_TEST(v2_crc32c)
+{
+	uint8_t buf[64];
+	struct proxy_header h;
+	const char *why;
+	ck_assert_int_eq(proxy_parse(haproxy_crc, sizeof(haproxy_crc), &h, &why), PROXY_OK);
+	ck_assert_uint_eq(h.sport, 40123);
+	ck_assert_uint_eq(h.len, sizeof(haproxy_crc));
+	/* any flipped bit of the header, or of the checksum, is refused */
+	for (size_t i = 16; i < sizeof(haproxy_crc); i++) {
+		if (i >= 28 && i < 31)
+			continue; /* the TLV's type and length: other errors */
+		memcpy(buf, haproxy_crc, sizeof(haproxy_crc));
+		buf[i] ^= 0x01;
+		ck_assert_msg(proxy_parse(buf, sizeof(haproxy_crc), &h, &why) == PROXY_BAD,
+		    "flipped octet %zu accepted", i);
+	}
+	/* a CRC32C TLV of the wrong length */
+	uint8_t body[12 + 3 + 2];
+	memcpy(body, inet_body, 12);
+	body[12] = 0x03;
+	body[13] = 0x00;
+	body[14] = 0x02;
+	body[15] = body[16] = 0;
+	size_t n = v2_build(buf, 0x21, 0x11, body, sizeof(body));
+	ck_assert_int_eq(proxy_parse(buf, n, &h, &why), PROXY_BAD);
+}
+END_TEST
+
 /* Every proper prefix of a valid header is PROXY_MORE, never BAD or OK. */
 START_TEST(split_prefixes)
 {
@@ -417,6 +451,7 @@ main(void)
 	tcase_add_test(tc, v2_inet);
 	tcase_add_test(tc, v2_inet6_and_tlvs);
 	tcase_add_test(tc, v2_refusals);
+	tcase_add_test(tc, v2_crc32c);
 	tcase_add_test(tc, split_prefixes);
 	tcase_add_test(tc, reader_split_reads);
 	tcase_add_test(tc, reader_failures);
