@@ -43,15 +43,18 @@ backend b{n}
 
 
 def need(prog):
-    if shutil.which(prog) is None:
+    """The path of prog (also in /usr/sbin, where Debian puts haproxy)."""
+    path = shutil.which(prog) or shutil.which(prog, path="/usr/sbin:/sbin")
+    if path is None:
         raise TestFailure("%s is not installed (build-aux/install-deps.sh installs it)" % prog)
+    return path
 
 
 @contextmanager
 def haproxy(d, routes):
     """Starts haproxy with one frontend per (name, target port, server options);
     yields {name: frontend port}. Stops it by its PID."""
-    need("haproxy")
+    haproxy_bin = need("haproxy")
     ports = {}
     cfg = HAPROXY_CFG
     for i, (name, target, opts) in enumerate(routes):
@@ -62,7 +65,7 @@ def haproxy(d, routes):
     with open(path, "w") as f:
         f.write(cfg)
     log = open(os.path.join(d.dir, "haproxy.log"), "wb")
-    proc = subprocess.Popen(["haproxy", "-db", "-f", path], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([haproxy_bin, "-db", "-f", path], stdout=log, stderr=subprocess.STDOUT)
     try:
         def listening():
             for p in ports.values():
