@@ -1731,9 +1731,15 @@ session_tls_active(struct session *s)
 	s->hs.auth_announced = session_auth_offered(s);
 	event_del(s->line_ev);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	char q[300];
-	log_info(s->id, "event=tls version=%s cipher=%s sni=%s", s->tls_version, s->tls_cipher,
-	    sni != NULL ? log_quote(q, sizeof(q), sni, strlen(sni)) : "none");
+	char q[300], subject[256] = "", qs[300] = "none";
+	/* A verified client certificate (<clientAuth>): whose it is. */
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	if (peer != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof(subject));
+		log_quote(qs, sizeof(qs), subject, strlen(subject));
+	}
+	log_info(s->id, "event=tls version=%s cipher=%s sni=%s client_cert=%s", s->tls_version,
+	    s->tls_cipher, sni != NULL ? log_quote(q, sizeof(q), sni, strlen(sni)) : "none", qs);
 }
 
 /* The handshake is done: TLS is active, and input may wait. */

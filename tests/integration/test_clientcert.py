@@ -163,6 +163,7 @@ def test_client_auth_pem_truststore_implicit_tls():
               "a certificate from an unknown CA: the handshake must fail")
         log = d.log()
         check(log.count("event=tls-failed") >= 2, log[-3000:])
+        check('client_cert="/CN=alice"' in log, log[-3000:])
 
 
 def test_client_auth_starttls_swaks_and_openssl_s_client():
