@@ -1672,6 +1672,10 @@ write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	(void)bev;
+	/* The OpenSSL bufferevent may run a write callback late, after newer
+	 * replies were queued: only an empty output buffer means "written". */
+	if (evbuffer_get_length(session_out(s)) > 0)
+		return;
 	if (s->state == ST_CLOSING) {
 		session_schedule_free(s);
 		return;

@@ -119,3 +119,38 @@ def test_javamail_starttls_auth_and_implicit_tls():
                 check(rc != 0 and "535" in err, "%s: wrong password: rc %d %s" % (mode, rc, err))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_tls_commands_right_after_the_handshake_are_answered():
+    """A client that sends its commands in the same flight as its TLS Finished
+    (openssl s_client does) gets every reply before the close. Regression: a
+    late write callback of the OpenSSL bufferevent freed the session with the
+    EHLO and QUIT replies still queued."""
+    import socket
+    import ssl
+    for mode in ("implicit", "starttls"):
+        d = Daemon(extra=tls_xml(mode))
+        make_cert(d.conf, "mx.mailetd.test")
+        with running(d):
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            for i in range(15):
+                raw = socket.create_connection(("127.0.0.1", d.port), timeout=10)
+                if mode == "starttls":
+                    c = Client.__new__(Client)
+                    c.sock, c.buf = raw, b""
+                    c.expect(220)
+                    c.cmd("EHLO client.example", 250)
+                    c.cmd("STARTTLS", 220)
+                tls = ctx.wrap_socket(raw, server_hostname="mx.mailetd.test")
+                tls.sendall(b"EHLO client.example\r\nQUIT\r\n")
+                got = b""
+                while True:
+                    chunk = tls.recv(65536)
+                    if not chunk:
+                        break
+                    got += chunk
+                tls.close()
+                check(b"\r\n250 " in b"\r\n" + got and b"221 2.0.0" in got,
+                      "%s, try %d: replies lost: %r" % (mode, i, got))
