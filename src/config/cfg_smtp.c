@@ -45,7 +45,7 @@ enum {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static cfg_field_fn smtp_bind, smtp_hello, smtp_authorized, smtp_tls, smtp_verify,
-    smtp_handlerchain, smtp_proxy, smtp_disabled_features, smtp_auth_unsupported,
+    smtp_handlerchain, smtp_disabled_features, smtp_auth_unsupported,
     smtp_auth_announce, smtp_auth_legacy, smtp_sasl_mechs, smtp_plain_disallowed;
 
 /*
@@ -127,8 +127,8 @@ static const struct cfg_field server_fields[] = {
 	{ .name = "tls", .type = CFG_T_FUNC, .fn = smtp_tls },
 	{ .name = "verifyIdentity", .type = CFG_T_FUNC, .fn = smtp_verify },
 	{ .name = "handlerchain", .type = CFG_T_FUNC, .fn = smtp_handlerchain },
-	{ .name = "proxyRequired", .type = CFG_T_FUNC, .fn = smtp_proxy },
-	{ .name = "proxyFirst", .type = CFG_T_IGNORE },
+	{ .name = "proxyRequired", .type = CFG_T_BOOL, .def = 0, .off = SRV(proxy_required) },
+	{ .name = "proxyFirst", .type = CFG_T_BOOL, .def = 1, .off = SRV(proxy_first) },
 	{ .name = "disabledFeatures", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT,
 	    .fn = smtp_disabled_features },
 	/* Java/Netty tuning with no meaning for mailetd. */
@@ -166,8 +166,8 @@ static const struct cfg_field lmtp_fields[] = {
 	{ .name = "ioWorkerCount", .type = CFG_T_UINT, .min = 1, .max = 1024, .def = 0,
 	    .off = SRV(io_workers) },
 	{ .name = "handlerchain", .type = CFG_T_FUNC, .fn = lmtp_handlerchain },
-	{ .name = "proxyRequired", .type = CFG_T_FUNC, .fn = smtp_proxy },
-	{ .name = "proxyFirst", .type = CFG_T_IGNORE },
+	{ .name = "proxyRequired", .type = CFG_T_BOOL, .def = 0, .off = SRV(proxy_required) },
+	{ .name = "proxyFirst", .type = CFG_T_BOOL, .def = 1, .off = SRV(proxy_first) },
 	{ .name = "tls", .type = CFG_T_FUNC, .fn = lmtp_tls },
 	{ .name = "authorizedAddresses", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
 	{ .name = "auth", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
@@ -488,24 +488,44 @@ tls_ciphers(struct cfg_xml *x, xmlNode *node, void *base)
 	tls_list(x, node, "cipherSuite", &t->ciphers, &t->nciphers);
 }
 
-/* <clientAuth>: James requires a client certificate when it is present. */
+#define TLS_TRUST_FN(fn, member)                                        \
+	static void fn(struct cfg_xml *x, xmlNode *node, void *base)    \
+	{                                                               \
+		tls_text(x, node, &((struct cfg_tls *)base)->member);   \
+	}
+TLS_TRUST_FN(tls_truststore, truststore)
+TLS_TRUST_FN(tls_truststore_type, truststore_type)
+TLS_TRUST_FN(tls_truststore_secret, truststore_secret)
+
+/* <clientAuth> children (james.md 1a.2); base is the server's struct cfg_tls. */
+static const struct cfg_field client_auth_fields[] = {
+	{ .name = "truststore", .type = CFG_T_FUNC, .fn = tls_truststore },
+	{ .name = "truststoreType", .type = CFG_T_FUNC, .fn = tls_truststore_type },
+	{ .name = "truststoreSecret", .type = CFG_T_FUNC, .fn = tls_truststore_secret },
+};
+
+/*
+ * <clientAuth>: as in James, its presence (even empty) makes a client
+ * certificate mandatory; the truststore is checked by tls.c.
+ */
 static void
 tls_client_auth(struct cfg_xml *x, xmlNode *node, void *base)
 {
-	(void)base;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<clientAuth>: client certificates are not yet supported; none is requested");
+	struct cfg_tls *t = base;
+	t->client_auth = true;
+	cfg_fields_read(x, node, client_auth_fields, NELEM(client_auth_fields), t);
 }
 
+/* <enableOCSPCRLChecks>: revocation checks of client certificates (tls.h). */
 static void
 tls_ocsp(struct cfg_xml *x, xmlNode *node, void *base)
 {
+	struct cfg_tls *t = base;
 	bool on = false;
-	(void)base;
-	if (cfg_xml_bool(x, node, NULL, &on) < 0 || !on)
+	if (cfg_xml_bool(x, node, NULL, &on) < 0)
 		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<enableOCSPCRLChecks>: not yet supported (it concerns client certificates); ignored");
+	t->revocation = on;
+	t->revocation_line = cfg_xml_line(node);
 }
 
 /*
@@ -638,6 +658,10 @@ smtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
 	}
 	s->tls.socket_tls = sock;
 	s->tls.start_tls = start;
+	if (s->tls.revocation && !s->tls.client_auth)
+		cfg_warn(x->diag, x->path, s->tls.revocation_line,
+		    "<enableOCSPCRLChecks>: no effect without <clientAuth> (it concerns client "
+		    "certificates)");
 }
 
 /* James's SenderAuthIdentifyVerificationHook modes (any case). */
@@ -658,20 +682,6 @@ smtp_verify(struct cfg_xml *x, xmlNode *node, void *base)
 	int mode;
 	if (cfg_xml_keyword(x, node, verify_words, &mode) == 0)
 		s->verify_identity = (enum cfg_verify)mode;
-}
-
-/* <proxyRequired>: without PROXY support the server must not start. */
-static void
-smtp_proxy(struct cfg_xml *x, xmlNode *node, void *base)
-{
-	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
-	bool on = false;
-	if (cfg_xml_bool(x, node, NULL, &on) < 0 || !on)
-		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<proxyRequired>: the PROXY protocol is not yet supported; this server is not "
-	    "started");
-	s->enabled = false;
 }
 
 /* <disabledFeatures> (repeatable): one warning per server. */
@@ -1050,6 +1060,11 @@ cfg_tls_clear(struct cfg_tls *t)
 	for (size_t i = 0; i < t->nciphers; i++)
 		free(t->ciphers[i].value);
 	free(t->ciphers);
+	if (t->truststore_secret.value != NULL)
+		explicit_bzero(t->truststore_secret.value, strlen(t->truststore_secret.value));
+	free(t->truststore_secret.value);
+	free(t->truststore.value);
+	free(t->truststore_type.value);
 	tls_free(t->ctx);
 	memset(t, 0, sizeof(*t));
 }

@@ -62,6 +62,12 @@ struct cfg_tls {
 	size_t nsni;
 	long cache_size;            /* <sessionCache><size>, -1 = OpenSSL default */
 	long cache_timeout;         /* <sessionCache><timeout> seconds, -1 = default */
+	bool client_auth;           /* <clientAuth> present: a client certificate is required */
+	struct cfg_text truststore;        /* <clientAuth><truststore>, NULL: system CAs */
+	struct cfg_text truststore_type;   /* <clientAuth><truststoreType> (JKS, PKCS12, PEM) */
+	struct cfg_text truststore_secret; /* <clientAuth><truststoreSecret> */
+	bool revocation;            /* <enableOCSPCRLChecks>: CRLs of the truststore (tls.h) */
+	long revocation_line;
 	struct tls *ctx;            /* built by config_load when TLS is on */
 };
 
@@ -113,6 +119,8 @@ struct cfg_server {
 	bool auth_require_ssl;      /* <auth><requireSSL>, default true (see docs) */
 	unsigned auth_mechs;        /* CFG_MECH_* usable (<plainAuthEnabled>, <saslMechanisms>) */
 	unsigned io_workers;        /* <ioWorkerCount>, 0 = not set */
+	bool proxy_required;        /* <proxyRequired>: a PROXY header opens every connection */
+	bool proxy_first;           /* <proxyFirst>, default true: the header precedes TLS */
 	struct cfg_tls tls;         /* <tls>; tls.ctx NULL = no TLS */
 	enum cfg_verify verify_identity; /* <verifyIdentity>, default strict (SMTP) */
 	struct chain *chain;        /* from <handlerchain>; NULL = the default core chain */

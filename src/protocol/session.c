@@ -1497,9 +1497,14 @@ cmd_help(struct session *s, const char *arg, size_t len)
 {
 	(void)arg;
 	(void)len;
-	static const char *const lines[] = {
+	/* STARTTLS and AUTH only where EHLO would offer them now. */
+	bool starttls = s->srv->tls.start_tls && !s->tls_active;
+	char verbs[96];
+	snprintf(verbs, sizeof(verbs), "EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP%s%s",
+	    starttls ? " STARTTLS" : "", session_auth_offered(s) ? " AUTH" : "");
+	const char *const lines[] = {
 		"mailetd - commands:",
-		"EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP",
+		verbs,
 		"See RFC 5321 for their use",
 	};
 	reply_add_lines(session_out(s), 214, "2.0.0", lines, sizeof(lines) / sizeof(lines[0]));
@@ -2099,6 +2104,10 @@ write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	(void)bev;
+	/* The OpenSSL bufferevent may run a write callback late, after newer
+	 * replies were queued: only an empty output buffer means "written". */
+	if (evbuffer_get_length(session_out(s)) > 0)
+		return;
 	if (s->state == ST_CLOSING) {
 		session_schedule_free(s);
 		return;
@@ -2144,9 +2153,9 @@ session_tls_reason(struct session *s, char *buf, size_t len, const char *fallbac
 	return tls_error_reason(buf, len, first, fallback);
 }
 
-/* The handshake is done: TLS is active from here on (RFC 3207 4.2). */
+/* TLS is active from here on (RFC 3207 4.2): records and logs it. */
 static void
-session_tls_done(struct session *s)
+session_tls_active(struct session *s)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(s->bev);
 	const char *version, *cipher;
@@ -2159,9 +2168,22 @@ session_tls_done(struct session *s)
 	s->hs.auth_announced = session_auth_offered(s);
 	event_del(s->line_ev);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	char q[300];
-	log_info(s->id, "event=tls version=%s cipher=%s sni=%s", s->tls_version, s->tls_cipher,
-	    sni != NULL ? log_quote(q, sizeof(q), sni, strlen(sni)) : "none");
+	char q[300], subject[256] = "", qs[300] = "none";
+	/* A verified client certificate (<clientAuth>): whose it is. */
+	X509 *peer = SSL_get0_peer_certificate(ssl);
+	if (peer != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof(subject));
+		log_quote(qs, sizeof(qs), subject, strlen(subject));
+	}
+	log_info(s->id, "event=tls version=%s cipher=%s sni=%s client_cert=%s", s->tls_version,
+	    s->tls_cipher, sni != NULL ? log_quote(q, sizeof(q), sni, strlen(sni)) : "none", qs);
+}
+
+/* The handshake is done: TLS is active, and input may wait. */
+static void
+session_tls_done(struct session *s)
+{
+	session_tls_active(s);
 	session_process(s);
 }
 
@@ -2296,8 +2318,9 @@ tls_switch_cb(evutil_socket_t fd, short what, void *arg)
 	session_tls_start(s);
 }
 
-struct session *
-session_new(struct event_base *base, int fd, const struct sockaddr *peer,
+/* session_new and session_new_tls; ssl is an open TLS connection or NULL. */
+static struct session *
+session_start(struct event_base *base, int fd, SSL *ssl, const struct sockaddr *peer,
     const struct session_env *env, session_closed_fn closed, void *arg)
 {
 	struct session *s = xcalloc(1, sizeof(*s));
@@ -2336,7 +2359,17 @@ session_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	s->hs.relaying_allowed = netlist_match(&env->server->authorized, &s->hs.client);
 	s->hs.auth_announced = session_auth_offered(s);
 
-	if (s->srv->tls.socket_tls) {
+	if (ssl != NULL) {
+		/* Handshake done by the listener (PROXY header read inside TLS). */
+		s->bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_OPEN,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (s->bev == NULL)
+			log_fatal("event=fatal msg=\"bufferevent_openssl_socket_new failed\"");
+		s->bev_owns_fd = true;
+		bufferevent_openssl_set_allow_dirty_shutdown(s->bev, 1);
+		session_setup_bev(s);
+		session_tls_active(s);
+	} else if (s->srv->tls.socket_tls) {
 		/* Implicit TLS (RFC 8314 3.3): the greeting waits for the handshake. */
 		session_tls_start(s);
 	} else {
@@ -2393,6 +2426,20 @@ connect_after(struct session *s, struct hook_result r)
 		session_reply(s, 220, NULL, "%s", s->srv->greeting);
 	else
 		session_reply(s, 220, NULL, "%s %s", s->srv->hello_name, s->proto->greeting);
+}
+
+struct session *
+session_new(struct event_base *base, int fd, const struct sockaddr *peer,
+    const struct session_env *env, session_closed_fn closed, void *arg)
+{
+	return session_start(base, fd, NULL, peer, env, closed, arg);
+}
+
+struct session *
+session_new_tls(struct event_base *base, int fd, SSL *ssl, const struct sockaddr *peer,
+    const struct session_env *env, session_closed_fn closed, void *arg)
+{
+	return session_start(base, fd, ssl, peer, env, closed, arg);
 }
 
 void

@@ -506,9 +506,13 @@ static const struct {
 	  "<privateKey>private.key</privateKey><certificates>certs.pem</certificates>\n"
 	  "<provider>x</provider><algorithm>SunX509</algorithm><bogus/><clientAuth/>\n"
 	  "</tls>\n</smtpserver>\n</smtpservers>\n",
-	    "W @/smtpserver.xml:5: <bogus>: unknown element, ignored\n"
-	    "W @/smtpserver.xml:5: <clientAuth>: client certificates are not yet supported; none is "
-	    "requested\n" },
+	    "W @/smtpserver.xml:5: <bogus>: unknown element, ignored\n" },
+	{ "<smtpservers>\n<smtpserver>\n<tls socketTLS=\"false\" startTLS=\"true\">\n"
+	  "<privateKey>private.key</privateKey><certificates>certs.pem</certificates>\n"
+	  "<enableOCSPCRLChecks>true</enableOCSPCRLChecks>\n"
+	  "</tls>\n</smtpserver>\n</smtpservers>\n",
+	    "W @/smtpserver.xml:5: <enableOCSPCRLChecks>: no effect without <clientAuth> (it "
+	    "concerns client certificates)\n" },
 	{ "<smtpservers><smtpserver>\n<auth>\n<required>true</required>\n<announce>always</announce>\n"
 	  "<requireSSL>true</requireSSL>\n<plainAuthEnabled>true</plainAuthEnabled>\n</auth>\n"
 	  "<authRequired>true</authRequired>\n</smtpserver>\n"
@@ -549,7 +553,7 @@ static const struct {
 	{ "<smtpservers><smtpserver>\n<proxyRequired>true</proxyRequired>\n<proxyFirst>false</proxyFirst>\n"
 	  "</smtpserver>\n<smtpserver><bind>0.0.0.0:26</bind><proxyRequired>false</proxyRequired></smtpserver>\n"
 	  "</smtpservers>",
-	    "W @/smtpserver.xml:2: <proxyRequired>: the PROXY protocol is not yet supported; this server is not started\n" },
+	    "" },
 	{ "<smtpservers><smtpserver>\n<disabledFeatures>PIPELINING</disabledFeatures>\n"
 	  "<disabledFeatures>8BITMIME</disabledFeatures>\n</smtpserver></smtpservers>",
 	    "W @/smtpserver.xml:2: <disabledFeatures>: not yet supported; ignored\n" },
