@@ -3,6 +3,7 @@
 
 #include "../config/config.h"
 #include "../core/log.h"
+#include "../core/xcall.h"
 #include "../core/xmalloc.h"
 
 #include <event2/event.h>
@@ -728,12 +729,24 @@ fail:
 	return NULL;
 }
 
+/* Runs on the resolver thread: ends its loop. */
+static void
+resolver_stop(void *arg)
+{
+	struct dns *d = arg;
+	event_base_loopbreak(d->base);
+}
+
 void
 dns_free(struct dns *d)
 {
 	if (d == NULL)
 		return;
-	event_base_loopbreak(d->base);
+	/* Not event_base_loopbreak from here: a loop that has not started yet
+	 * clears the request when it starts, and the join would wait forever
+	 * (a daemon that fails right after start-up). A callback queued on
+	 * the loop runs whenever the loop runs. */
+	xcall(d->base, resolver_stop, d);
 	pthread_join(d->tid, NULL);
 	/* Stops libunbound's thread; the callbacks of lookups in flight are
 	 * never called, so their references are dropped here. */
