@@ -2,7 +2,7 @@
  * session.h - one SMTP session on one connection (RFC 5321).
  *
  * The session is a table-driven state machine (see the command table in
- * session.c): it reads bounded lines, answers pipelined commands in order,
+ * session_cmds.c): it reads bounded lines, answers pipelined commands in order,
  * streams DATA and BDAT into the spool, and asks the handler chain for
  * every policy decision. It lives on one I/O thread and is only touched
  * by that thread.
