@@ -2,9 +2,11 @@
 #include "chain.h"
 
 #include "../src/core/xmalloc.h"
+#include "../src/spool/spool.h"
 #include "core/core_handlers.h"
 #include "fastfail/fastfail.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -351,6 +353,16 @@ hook_resume(struct hook_pending *p, struct hook_result r)
 	free(p);
 	if (fn != NULL)
 		fn(arg, r);
+}
+
+int
+hook_message_fd(const struct hook_session *s)
+{
+	if (s->msg == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return spool_msg_reader(s->msg);
 }
 
 int

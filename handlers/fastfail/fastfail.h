@@ -42,6 +42,19 @@ extern const struct handler_def handler_dsn_mail;
 extern const struct handler_def handler_dsn_rcpt;
 extern const struct handler_def handler_dsn_message;
 
+/* SpamAssassinHandler: asks spamd (spamd.h) about every message. */
+extern const struct handler_def handler_spamassassin;
+struct spamd_result;
+/*
+ * SpamAssassinHandler's decision on spamd's answer r, with its
+ * configuration conf (from configure): sets the James attributes
+ * (org.apache.james.spamassassin.flag / .status, texts kept in the
+ * session's state slot) and returns DENY 554 5.7.0 when
+ * spamdRejectionHits > 0 and the score reaches it, else DECLINED.
+ */
+struct hook_result spamassassin_decide(const struct hook_session *s, const void *conf,
+    const struct spamd_result *r);
+
 /*
  * James's DurationParser: a number with an optional unit (ms, s, m, h, d
  * and their long forms, any case, optional space); no unit means

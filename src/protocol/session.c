@@ -366,6 +366,7 @@ tx_clear(struct session *s)
 	s->hs.tx_serial++;
 	s->hs.headers = NULL;
 	s->hs.headers_len = 0;
+	s->hs.msg = NULL;
 	s->hs.nattrs = 0;
 	event_del(s->data_ev); /* every end of a transaction ends its data stage */
 	s->hs.sender = NULL;
@@ -664,6 +665,7 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 	s->hs.headers_truncated = s->tx.hdr_size > s->tx.hdr_len;
 	s->hs.headers_size = s->tx.hdr_size;
 	s->hs.headers_fields = s->tx.hdr_fields;
+	s->hs.msg = s->tx.msg; /* hook_message_fd() */
 	s->hs.nattrs = 0;
 	s->hook_size = size;
 	struct hook_result r;
@@ -676,6 +678,7 @@ static void
 tx_commit(struct session *s, struct hook_result r)
 {
 	uint64_t size = s->hook_size;
+	s->hs.msg = NULL; /* the message hooks are done */
 	if (r.verdict == HOOK_DENY || r.verdict == HOOK_DENYSOFT || r.verdict == HOOK_DISCONNECT) {
 		log_info(s->id, "event=rejected reason=message-hook code=%d", r.code);
 		for (size_t i = 1; i < tx_end_replies(s); i++)
