@@ -27,6 +27,7 @@ static const struct handler_def *const registry[] = {
 	&handler_dsn_rcpt,
 	&handler_dsn_message,
 	&handler_spamassassin,
+	&handler_greylist,
 	/* the core handlers, should a file name them */
 	&handler_relay,
 	&handler_verify_identity,
@@ -53,7 +54,6 @@ static const struct {
 	{ "org.apache.james.smtpserver.fastfail.SPFHandler", NEEDS_DNS },
 	{ "org.apache.james.smtpserver.fastfail.URIRBLHandler", NEEDS_DNS },
 	{ "org.apache.james.smtpserver.fastfail.ValidRcptMX", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.JDBCGreylistHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.POP3BeforeSMTPHandler", "no POP3 server; not supported" },
 	{ "org.apache.james.smtpserver.SetMimeHeaderHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.MailPriorityHandler", NOT_YET },
@@ -81,6 +81,7 @@ static const struct {
 } aliases[] = {
 	{ "org.apache.james.smtpserver.fastfail.SpamAssassinHandler", &handler_spamassassin },
 	{ "org.apache.james.smtpserver.SpamAssassinHandler", &handler_spamassassin },
+	{ "GreylistHandler", &handler_greylist },
 };
 
 const struct handler_def *

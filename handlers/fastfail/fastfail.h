@@ -55,6 +55,16 @@ struct spamd_result;
 struct hook_result spamassassin_decide(const struct hook_session *s, const void *conf,
     const struct spamd_result *r);
 
+/* JDBCGreylistHandler: greylisting with an embedded store (greylist_store.h). */
+extern const struct handler_def handler_greylist;
+/*
+ * The greylisting key of a triplet into out (outlen bytes): the client's
+ * /24 (IPv4) or /64 (IPv6), the sender ("" for <>) and the recipient,
+ * space-separated, in lower case.
+ */
+void greylist_key(const struct netaddr *client, const char *sender, const char *rcpt, char *out,
+    size_t outlen);
+
 /*
  * James's DurationParser: a number with an optional unit (ms, s, m, h, d
  * and their long forms, any case, optional space); no unit means
