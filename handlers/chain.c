@@ -366,6 +366,28 @@ hook_message_fd(const struct hook_session *s)
 }
 
 int
+hook_add_header(const struct hook_session *s, const char *name, const char *value)
+{
+	struct hook_session *w = (struct hook_session *)s; /* the session's own object */
+	size_t nlen = strlen(name), vlen = strlen(value);
+	if (nlen == 0)
+		return -1;
+	for (size_t i = 0; i < nlen; i++)
+		if (name[i] < 33 || name[i] > 126 || name[i] == ':')
+			return -1;
+	for (size_t i = 0; i < vlen; i++)
+		if (value[i] == '\r' || value[i] == '\n')
+			return -1;
+	size_t add = nlen + 2 + vlen + 2;
+	if (w->prepend_len + add > HOOK_PREPEND_MAX)
+		return -1;
+	w->prepend = xreallocarray(w->prepend, w->prepend_len + add + 1, 1);
+	snprintf(w->prepend + w->prepend_len, add + 1, "%s: %s\r\n", name, value);
+	w->prepend_len += add;
+	return 0;
+}
+
+int
 hook_set_attr(const struct hook_session *s, const char *name, const char *value)
 {
 	struct hook_session *w = (struct hook_session *)s; /* the session's own object */

@@ -121,6 +121,11 @@ struct hook_session {
 	 * file; read it with hook_message_fd), NULL elsewhere. */
 	struct spool_msg *msg;
 
+	/* Message hooks may add header fields on top of the message
+	 * (hook_add_header); the session owns the buffer. */
+	char *prepend;
+	size_t prepend_len;
+
 	/* Message hooks may add mail attributes (name, value: static or
 	 * owned by the handler's configuration). */
 	const char *attr_names[HOOK_ATTRS_MAX];
@@ -228,6 +233,19 @@ void *hook_peer_state(const struct hook_session *s, const struct handler_def *de
  * when there is no message (not a message hook) or on a write error.
  */
 int hook_message_fd(const struct hook_session *s);
+
+/* Most octets of header fields message hooks may add to one message. */
+#define HOOK_PREPEND_MAX 8192
+
+/*
+ * Message hooks: adds the header field "name: value" on top of the
+ * message, above mailetd's Received header (where RFC 7208 9.1 wants
+ * Received-SPF); fields come out in the order added. name is a field
+ * name (printable US-ASCII but ':'), value has no CR, LF or NUL. The
+ * field is added only if the message is accepted. 0, or -1 for a bad
+ * name or value or when HOOK_PREPEND_MAX would be passed.
+ */
+int hook_add_header(const struct hook_session *s, const char *name, const char *value);
 
 /* Adds a mail attribute to the message (message hooks). 0, or -1 if full. */
 int hook_set_attr(const struct hook_session *s, const char *name, const char *value);

@@ -28,6 +28,7 @@ static const struct handler_def *const registry[] = {
 	&handler_dsn_message,
 	&handler_spamassassin,
 	&handler_greylist,
+	&handler_set_mime_header,
 	/* the core handlers, should a file name them */
 	&handler_relay,
 	&handler_verify_identity,
@@ -55,7 +56,6 @@ static const struct {
 	{ "org.apache.james.smtpserver.fastfail.URIRBLHandler", NEEDS_DNS },
 	{ "org.apache.james.smtpserver.fastfail.ValidRcptMX", NEEDS_DNS },
 	{ "org.apache.james.smtpserver.POP3BeforeSMTPHandler", "no POP3 server; not supported" },
-	{ "org.apache.james.smtpserver.SetMimeHeaderHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.MailPriorityHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.ConfigurationAuthHook", NOT_YET },
 	{ "org.apache.james.smtpserver.UsersRepositoryAuthHook", BUILT_IN " (AUTH checks the users repository)" },

@@ -42,6 +42,8 @@ extern const struct handler_def handler_dsn_mail;
 extern const struct handler_def handler_dsn_rcpt;
 extern const struct handler_def handler_dsn_message;
 
+/* SetMimeHeaderHandler: a header field on top of every message. */
+extern const struct handler_def handler_set_mime_header;
 /* SpamAssassinHandler: asks spamd (spamd.h) about every message. */
 extern const struct handler_def handler_spamassassin;
 struct spamd_result;

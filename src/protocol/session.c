@@ -367,6 +367,9 @@ tx_clear(struct session *s)
 	s->hs.headers = NULL;
 	s->hs.headers_len = 0;
 	s->hs.msg = NULL;
+	free(s->hs.prepend); /* hook_add_header() */
+	s->hs.prepend = NULL;
+	s->hs.prepend_len = 0;
 	s->hs.nattrs = 0;
 	event_del(s->data_ev); /* every end of a transaction ends its data stage */
 	s->hs.sender = NULL;
@@ -599,6 +602,7 @@ lmtp_deliver(struct session *s)
 {
 	struct spool_msg *m = s->tx.msg;
 	s->tx.msg = NULL;
+	spool_msg_prepend(m, s->hs.prepend, s->hs.prepend_len); /* a failure is sticky */
 	uint64_t size = spool_msg_size(m);
 	int fd = spool_msg_reader(m);
 	int err = errno;
@@ -728,6 +732,7 @@ tx_commit(struct session *s, struct hook_result r)
 	    s->tx.nrcpts);
 	struct spool_msg *m = s->tx.msg;
 	s->tx.msg = NULL; /* owned by the spool now */
+	spool_msg_prepend(m, s->hs.prepend, s->hs.prepend_len); /* a failure fails the commit */
 	s->commit_pending = true;
 	session_set_state(s, ST_COMMIT);
 	spool_msg_commit(m, &env, s->base, commit_done, s);
