@@ -19,6 +19,10 @@
  * not parse: the message is accepted without attributes and the failure
  * is logged, as James does (it logs the MessagingException and declines).
  *
+ * spamd's address: <spamdHost>/<spamdPort> (James 3.0's parameters), or
+ * when neither is given, spamassassin.properties beside the XML file as
+ * current James reads it, else localhost:783.
+ *
  * Parameters: spamdHost (localhost), spamdPort (783), spamdRejectionHits
  * (0.0 = never reject), checkAuthNetworks (false: clients that may relay
  * are not scanned), spamdTimeout (mailetd's: a duration, 30 s).
@@ -131,6 +135,65 @@ spamassassin_resolve(struct spamassassin_conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Current James takes spamd's address from spamassassin.properties beside
+ * the XML files (spamassassin.host, default 127.0.0.1; spamassassin.port,
+ * default 783), not from the handler. Read when the handler names neither
+ * spamdHost nor spamdPort and the file exists. A Java properties subset:
+ * "key=value" or "key: value" lines, '#' and '!' comments.
+ */
+static void
+spamassassin_properties(struct cfg_xml *x, struct spamassassin_conf *c)
+{
+	const char *slash = strrchr(x->path, '/');
+	char path[4096];
+	if (slash == NULL)
+		snprintf(path, sizeof(path), "spamassassin.properties");
+	else
+		snprintf(path, sizeof(path), "%.*s/spamassassin.properties", (int)(slash - x->path),
+		    x->path);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	free(c->host);
+	c->host = xstrdup("127.0.0.1");
+	char *line = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	while (getline(&line, &cap, f) > 0) {
+		lineno++;
+		char *k = line + strspn(line, " \t\f");
+		k[strcspn(k, "\r\n")] = '\0';
+		if (*k == '\0' || *k == '#' || *k == '!')
+			continue;
+		size_t klen = strcspn(k, "=: \t\f");
+		char *v = k + klen;
+		v += strspn(v, " \t\f");
+		if (*v == '=' || *v == ':')
+			v++;
+		v += strspn(v, " \t\f");
+		size_t vlen = strlen(v);
+		while (vlen > 0 && (v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
+			v[--vlen] = '\0';
+		if (klen == 17 && strncmp(k, "spamassassin.host", klen) == 0) {
+			if (vlen == 0 || vlen > 253)
+				cfg_error(x->diag, path, lineno, "spamassassin.host: \"%s\" is not a host", v);
+			else {
+				free(c->host);
+				c->host = xstrdup(v);
+			}
+		} else if (klen == 17 && strncmp(k, "spamassassin.port", klen) == 0) {
+			long long port;
+			if (cfg_parse_int(v, &port) != CFG_POK || port < 1 || port > 65535)
+				cfg_error(x->diag, path, lineno, "spamassassin.port: \"%s\" is not a port", v);
+			else
+				c->port = (int)port;
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
 static int
 spamassassin_configure(struct cfg_xml *x, const struct _xmlNode *node, void **conf)
 {
@@ -138,6 +201,8 @@ spamassassin_configure(struct cfg_xml *x, const struct _xmlNode *node, void **co
 	cfg_fields_defaults(spamassassin_fields, NFIELDS, c);
 	c->timeout_ms = 30000;
 	cfg_fields_read(x, node, spamassassin_fields, NFIELDS, c);
+	if (cfg_xml_child(node, "spamdHost") == NULL && cfg_xml_child(node, "spamdPort") == NULL)
+		spamassassin_properties(x, c);
 	char err[256];
 	if (spamassassin_resolve(c, err, sizeof(err)) < 0) {
 		xmlNode *h = cfg_xml_child(node, "spamdHost");

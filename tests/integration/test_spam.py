@@ -288,3 +288,29 @@ def test_spamassassin_skips_relay_clients_and_zero_hits():
                   "status attribute missing")
     finally:
         f.close()
+
+
+def test_spamassassin_properties_file():
+    # James's own layout: the handler without parameters, spamd's address in
+    # spamassassin.properties beside smtpserver.xml.
+    f = FakeSpamd()
+    f.start()
+    try:
+        d = chain_daemon('<handler class="org.apache.james.spamassassin.SpamAssassinHandler">'
+                         '<spamdRejectionHits>10</spamdRejectionHits></handler>')
+        d.write("spamassassin.properties",
+                "# spamd\nspamassassin.host=127.0.0.1\nspamassassin.port = %d\n" % f.port)
+        with running(d):
+            c = lib.greet(d.port)
+            code, lines = send(c, SPAM)
+            check(lines == [REJECT], lines)
+            c.close()
+            check(len(f.requests) == 1, f.requests)
+        d = chain_daemon('<handler class="org.apache.james.spamassassin.SpamAssassinHandler"/>')
+        d.write("spamassassin.properties", "spamassassin.host=127.0.0.1\nspamassassin.port=99999\n")
+        rc, out, err = lib.run([lib.MAILETD, "-t", "-c", d.conf])
+        check(rc == 1 and "spamassassin.properties:2: spamassassin.port: \"99999\" is not a port"
+              in err, err)
+        shutil.rmtree(d.dir, ignore_errors=True)
+    finally:
+        f.close()
