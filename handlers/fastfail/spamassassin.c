@@ -71,7 +71,8 @@ spamassassin_hits(struct cfg_xml *x, xmlNode *node, void *base)
 	errno = 0;
 	double d = strtod(v, &end);
 	if (v[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(d))
-		cfg_error(x->diag, x->path, cfg_xml_line(node), "<spamdRejectionHits>: \"%s\" is not a number", v);
+		cfg_error(x->diag, x->path, cfg_xml_line(node),
+		    "<spamdRejectionHits>: \"%s\" is not a number", v);
 	else
 		c->hits = d;
 	free(v);
@@ -115,16 +116,24 @@ spamassassin_free(void *p)
 	free(c);
 }
 
-/* spamd's address, resolved once at start-up (getaddrinfo may block then). */
+/*
+ * spamd's address, resolved once at start-up (getaddrinfo may block then).
+ * IPv4 first: "localhost" is then 127.0.0.1, where spamd listens by
+ * default (and James's default host), not ::1.
+ */
 static int
 spamassassin_resolve(struct spamassassin_conf *c, char *err, size_t errlen)
 {
 	char port[8];
 	snprintf(port, sizeof(port), "%d", c->port);
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM,
 		.ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL;
 	int rc = getaddrinfo(c->host, port, &hints, &res);
+	if (rc != 0 || res == NULL) {
+		hints.ai_family = AF_UNSPEC;
+		rc = getaddrinfo(c->host, port, &hints, &res);
+	}
 	if (rc != 0 || res == NULL) {
 		snprintf(err, errlen, "%s", gai_strerror(rc));
 		return -1;

@@ -35,10 +35,10 @@ SPAM = HAM.replace("Subject: Lunch on Thursday", "Subject: test").replace(
     "shall we have lunch on Thursday at noon?", GTUBE)
 
 
-def handler(port, hits="10.0", extra=""):
+def handler(port, hits="10.0", extra="", host="127.0.0.1"):
     return ('<handler class="org.apache.james.spamassassin.SpamAssassinHandler">'
-            '<spamdHost>127.0.0.1</spamdHost><spamdPort>%d</spamdPort>'
-            '<spamdRejectionHits>%s</spamdRejectionHits>%s</handler>' % (port, hits, extra))
+            '<spamdHost>%s</spamdHost><spamdPort>%d</spamdPort>'
+            '<spamdRejectionHits>%s</spamdRejectionHits>%s</handler>' % (host, port, hits, extra))
 
 
 def send(c, body):
@@ -279,7 +279,8 @@ def test_spamassassin_skips_relay_clients_and_zero_hits():
             c.close()
             check(f.requests == [], f.requests)
         # spamdRejectionHits 0 (James's default): flagged, never rejected.
-        with running(chain_daemon(handler(f.port, hits="0.0"))) as d:
+        # "localhost" is 127.0.0.1 (where the spamd listens), not ::1.
+        with running(chain_daemon(handler(f.port, hits="0.0", host="localhost"))) as d:
             c = lib.greet(d.port)
             code, lines = send(c, SPAM)
             check(code == 250, lines)
