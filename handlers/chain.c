@@ -2,9 +2,11 @@
 #include "chain.h"
 
 #include "../src/core/xmalloc.h"
+#include "../src/spool/spool.h"
 #include "core/core_handlers.h"
 #include "fastfail/fastfail.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -351,6 +353,38 @@ hook_resume(struct hook_pending *p, struct hook_result r)
 	free(p);
 	if (fn != NULL)
 		fn(arg, r);
+}
+
+int
+hook_message_fd(const struct hook_session *s)
+{
+	if (s->msg == NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	return spool_msg_reader(s->msg);
+}
+
+int
+hook_add_header(const struct hook_session *s, const char *name, const char *value)
+{
+	struct hook_session *w = (struct hook_session *)s; /* the session's own object */
+	size_t nlen = strlen(name), vlen = strlen(value);
+	if (nlen == 0)
+		return -1;
+	for (size_t i = 0; i < nlen; i++)
+		if (name[i] < 33 || name[i] > 126 || name[i] == ':')
+			return -1;
+	for (size_t i = 0; i < vlen; i++)
+		if (value[i] == '\r' || value[i] == '\n')
+			return -1;
+	size_t add = nlen + 2 + vlen + 2;
+	if (w->prepend_len + add > HOOK_PREPEND_MAX)
+		return -1;
+	w->prepend = xreallocarray(w->prepend, w->prepend_len + add + 1, 1);
+	snprintf(w->prepend + w->prepend_len, add + 1, "%s: %s\r\n", name, value);
+	w->prepend_len += add;
+	return 0;
 }
 
 int

@@ -44,6 +44,7 @@ struct _xmlNode;
 struct smtp_path;
 struct smtp_param;
 struct chain;
+struct spool_msg;
 
 enum hook_verdict {
 	HOOK_DECLINED = 0,
@@ -115,6 +116,15 @@ struct hook_session {
 	bool headers_truncated;           /* the block is longer than what is kept */
 	size_t headers_size;              /* octets of the whole header block */
 	size_t headers_fields;            /* header fields (continuations not counted) */
+
+	/* Message hooks: the message being received (the spool's temporary
+	 * file; read it with hook_message_fd), NULL elsewhere. */
+	struct spool_msg *msg;
+
+	/* Message hooks may add header fields on top of the message
+	 * (hook_add_header); the session owns the buffer. */
+	char *prepend;
+	size_t prepend_len;
 
 	/* Message hooks may add mail attributes (name, value: static or
 	 * owned by the handler's configuration). */
@@ -213,6 +223,29 @@ long hook_header(const struct hook_session *s, const char *name, size_t index, c
  * or has no state yet.
  */
 void *hook_peer_state(const struct hook_session *s, const struct handler_def *def);
+
+/*
+ * Message hooks: a new read-only descriptor on the whole message as it
+ * will be delivered (the bytes at offsets 0 to the hook's size argument:
+ * mailetd's Received header, then the data, dot-unstuffed, CRLF lines).
+ * The caller owns it and closes it; it stays readable after the
+ * transaction ends (a PENDING hook may keep reading it). -1 with errno
+ * when there is no message (not a message hook) or on a write error.
+ */
+int hook_message_fd(const struct hook_session *s);
+
+/* Most octets of header fields message hooks may add to one message. */
+#define HOOK_PREPEND_MAX 8192
+
+/*
+ * Message hooks: adds the header field "name: value" on top of the
+ * message, above mailetd's Received header (where RFC 7208 9.1 wants
+ * Received-SPF); fields come out in the order added. name is a field
+ * name (printable US-ASCII but ':'), value has no CR, LF or NUL. The
+ * field is added only if the message is accepted. 0, or -1 for a bad
+ * name or value or when HOOK_PREPEND_MAX would be passed.
+ */
+int hook_add_header(const struct hook_session *s, const char *name, const char *value);
 
 /* Adds a mail attribute to the message (message hooks). 0, or -1 if full. */
 int hook_set_attr(const struct hook_session *s, const char *name, const char *value);

@@ -26,6 +26,9 @@ static const struct handler_def *const registry[] = {
 	&handler_dsn_mail,
 	&handler_dsn_rcpt,
 	&handler_dsn_message,
+	&handler_spamassassin,
+	&handler_greylist,
+	&handler_set_mime_header,
 	/* the core handlers, should a file name them */
 	&handler_relay,
 	&handler_verify_identity,
@@ -52,9 +55,7 @@ static const struct {
 	{ "org.apache.james.smtpserver.fastfail.SPFHandler", NEEDS_DNS },
 	{ "org.apache.james.smtpserver.fastfail.URIRBLHandler", NEEDS_DNS },
 	{ "org.apache.james.smtpserver.fastfail.ValidRcptMX", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.JDBCGreylistHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.POP3BeforeSMTPHandler", "no POP3 server; not supported" },
-	{ "org.apache.james.smtpserver.SetMimeHeaderHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.MailPriorityHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.ConfigurationAuthHook", NOT_YET },
 	{ "org.apache.james.smtpserver.UsersRepositoryAuthHook", BUILT_IN " (AUTH checks the users repository)" },
@@ -66,7 +67,6 @@ static const struct {
 	{ "org.apache.james.smtpserver.smtputf8.SmtpUtf8MailHook", BUILT_IN " (SMTPUTF8 is always offered)" },
 	{ "org.apache.james.smtpserver.smtputf8.SmtpUtf8RcptHook", BUILT_IN " (SMTPUTF8 is always offered)" },
 	{ "org.apache.james.smtpserver.DKIMHook", NOT_YET },
-	{ "org.apache.james.spamassassin.SpamAssassinHandler", NOT_YET },
 	{ "org.apache.james.crowdsec.CrowdsecSMTPConnectHandler", NOT_YET },
 	{ "org.apache.james.crowdsec.CrowdsecEhloHook", NOT_YET },
 	{ "org.apache.james.protocols.smtp.core.esmtp.AuthCmdHandler", BUILT_IN " (AUTH)" },
@@ -74,9 +74,22 @@ static const struct {
 	{ "org.apache.james.examples.LoggingRcptHook", JAVA_CODE },
 };
 
+/* Other James class names of a handler (older packages, James's docs). */
+static const struct {
+	const char *cls;
+	const struct handler_def *def;
+} aliases[] = {
+	{ "org.apache.james.smtpserver.fastfail.SpamAssassinHandler", &handler_spamassassin },
+	{ "org.apache.james.smtpserver.SpamAssassinHandler", &handler_spamassassin },
+	{ "GreylistHandler", &handler_greylist },
+};
+
 const struct handler_def *
 registry_find(const char *cls)
 {
+	for (size_t i = 0; i < NELEM(aliases); i++)
+		if (strcmp(aliases[i].cls, cls) == 0)
+			return aliases[i].def;
 	for (size_t i = 0; i < NELEM(registry); i++)
 		if (strcmp(registry[i]->name, cls) == 0 ||
 		    (registry[i]->james_class != NULL && strcmp(registry[i]->james_class, cls) == 0))

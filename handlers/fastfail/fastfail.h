@@ -42,6 +42,31 @@ extern const struct handler_def handler_dsn_mail;
 extern const struct handler_def handler_dsn_rcpt;
 extern const struct handler_def handler_dsn_message;
 
+/* SetMimeHeaderHandler: a header field on top of every message. */
+extern const struct handler_def handler_set_mime_header;
+/* SpamAssassinHandler: asks spamd (spamd.h) about every message. */
+extern const struct handler_def handler_spamassassin;
+struct spamd_result;
+/*
+ * SpamAssassinHandler's decision on spamd's answer r, with its
+ * configuration conf (from configure): sets the James attributes
+ * (org.apache.james.spamassassin.flag / .status, texts kept in the
+ * session's state slot) and returns DENY 554 5.7.0 when
+ * spamdRejectionHits > 0 and the score reaches it, else DECLINED.
+ */
+struct hook_result spamassassin_decide(const struct hook_session *s, const void *conf,
+    const struct spamd_result *r);
+
+/* JDBCGreylistHandler: greylisting with an embedded store (greylist_store.h). */
+extern const struct handler_def handler_greylist;
+/*
+ * The greylisting key of a triplet into out (outlen bytes): the client's
+ * /24 (IPv4) or /64 (IPv6), the sender ("" for <>) and the recipient,
+ * space-separated, in lower case.
+ */
+void greylist_key(const struct netaddr *client, const char *sender, const char *rcpt, char *out,
+    size_t outlen);
+
 /*
  * James's DurationParser: a number with an optional unit (ms, s, m, h, d
  * and their long forms, any case, optional space); no unit means

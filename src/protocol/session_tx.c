@@ -43,6 +43,10 @@ tx_clear(struct session *s)
 	s->hs.tx_serial++;
 	s->hs.headers = NULL;
 	s->hs.headers_len = 0;
+	s->hs.msg = NULL;
+	free(s->hs.prepend); /* hook_add_header() */
+	s->hs.prepend = NULL;
+	s->hs.prepend_len = 0;
 	s->hs.nattrs = 0;
 	event_del(s->data_ev); /* every end of a transaction ends its data stage */
 	s->hs.sender = NULL;
@@ -252,6 +256,7 @@ lmtp_deliver(struct session *s)
 {
 	struct spool_msg *m = s->tx.msg;
 	s->tx.msg = NULL;
+	spool_msg_prepend(m, s->hs.prepend, s->hs.prepend_len); /* a failure is sticky */
 	uint64_t size = spool_msg_size(m);
 	int fd = spool_msg_reader(m);
 	int err = errno;
@@ -318,6 +323,7 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 	s->hs.headers_truncated = s->tx.hdr_size > s->tx.hdr_len;
 	s->hs.headers_size = s->tx.hdr_size;
 	s->hs.headers_fields = s->tx.hdr_fields;
+	s->hs.msg = s->tx.msg; /* hook_message_fd() */
 	s->hs.nattrs = 0;
 	s->hook_size = size;
 	struct hook_result r;
@@ -330,6 +336,7 @@ static void
 tx_commit(struct session *s, struct hook_result r)
 {
 	uint64_t size = s->hook_size;
+	s->hs.msg = NULL; /* the message hooks are done */
 	if (r.verdict == HOOK_DENY || r.verdict == HOOK_DENYSOFT || r.verdict == HOOK_DISCONNECT) {
 		log_info(s->id, "event=rejected reason=message-hook code=%d", r.code);
 		for (size_t i = 1; i < tx_end_replies(s); i++)
@@ -379,6 +386,7 @@ tx_commit(struct session *s, struct hook_result r)
 	    s->tx.nrcpts);
 	struct spool_msg *m = s->tx.msg;
 	s->tx.msg = NULL; /* owned by the spool now */
+	spool_msg_prepend(m, s->hs.prepend, s->hs.prepend_len); /* a failure fails the commit */
 	s->commit_pending = true;
 	session_set_state(s, ST_COMMIT);
 	spool_msg_commit(m, &env, s->base, commit_done, s);

@@ -241,12 +241,12 @@ EXPECTED = {
          ['org.apache.james.crowdsec.CrowdsecEhloHook']),
     ],
     'third-party-spamassassin/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
-         ['org.apache.james.spamassassin.SpamAssassinHandler']),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
-         ['org.apache.james.spamassassin.SpamAssassinHandler']),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
-         ['org.apache.james.spamassassin.SpamAssassinHandler']),
+        ('smtpserver-global', 'ValidRcptHandler SpamAssassinHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+         []),
+        ('smtpserver-TLS', 'ValidRcptHandler SpamAssassinHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+         []),
+        ('smtpserver-authenticated', 'ValidRcptHandler SpamAssassinHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+         []),
     ],
     'distributed-app/lmtpserver.xml': [
         ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',

@@ -768,6 +768,45 @@ START_TEST(lifespan_and_attribute)
 }
 END_TEST
 
+/* SetMimeHeaderHandler and hook_add_header: fields to put on top. */
+START_TEST(set_mime_header_and_added_headers)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"org.apache.james.smtpserver.SetMimeHeaderHandler\">"
+	    "<headername>SPF-test</headername><headervalue>passed</headervalue></handler>"
+	    "<handler class=\"SetMimeHeaderHandler\"><headername>X-Two</headername>"
+	    "<headervalue>2</headervalue></handler></handlerchain>");
+	unsigned long long sz = 1;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.prepend_len, strlen("SPF-test: passed\r\nX-Two: 2\r\n"));
+	ck_assert(memcmp(hs.prepend, "SPF-test: passed\r\nX-Two: 2\r\n", hs.prepend_len) == 0);
+	/* Refused: bad names, line breaks, and too much in all. */
+	ck_assert_int_eq(hook_add_header(&hs, "Bad Name", "x"), -1);
+	ck_assert_int_eq(hook_add_header(&hs, "A:B", "x"), -1);
+	ck_assert_int_eq(hook_add_header(&hs, "", "x"), -1);
+	ck_assert_int_eq(hook_add_header(&hs, "X-Inject", "a\r\nBcc: x@example.org"), -1);
+	char big[HOOK_PREPEND_MAX];
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(hook_add_header(&hs, "X-Big", big), -1);
+	chain_done(c);
+	free(hs.prepend);
+	hs.prepend = NULL;
+	hs.prepend_len = 0;
+	size_t errors;
+	const char *bad[] = {
+		"<handlerchain><handler class=\"SetMimeHeaderHandler\"><headername>X</headername>"
+		"</handler></handlerchain>",
+		"<handlerchain><handler class=\"SetMimeHeaderHandler\"><headername>X: Y</headername>"
+		"<headervalue>v</headervalue></handler></handlerchain>",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		chain_free(chain_from(bad[i], &errors));
+		ck_assert_uint_gt(errors, 0);
+	}
+}
+END_TEST
+
 static struct hook_result
 mail_param(struct chain *c, const char *name, const char *value)
 {
@@ -949,6 +988,7 @@ main(void)
 	tcase_add_test(tc, allowed_unauthenticated_sender);
 	tcase_add_test(tc, header_limits);
 	tcase_add_test(tc, lifespan_and_attribute);
+	tcase_add_test(tc, set_mime_header_and_added_headers);
 	tcase_add_test(tc, mt_priority_and_require_tls);
 	tcase_add_test(tc, dsn_parameters);
 	suite_add_tcase(s, tc);
