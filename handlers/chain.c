@@ -369,6 +369,19 @@ hook_set_attr(const struct hook_session *s, const char *name, const char *value)
 	return 0;
 }
 
+int
+hook_add_header(const struct hook_session *s, const char *field)
+{
+	struct hook_session *w = (struct hook_session *)s; /* the session's own object */
+	for (size_t i = 0; i < w->nadd_headers; i++)
+		if (w->add_headers[i] == field)
+			return 0;
+	if (w->nadd_headers == HOOK_ADD_HEADERS_MAX)
+		return -1;
+	w->add_headers[w->nadd_headers++] = field;
+	return 0;
+}
+
 long
 hook_header(const struct hook_session *s, const char *name, size_t index, char *out,
     size_t outsz)

@@ -78,6 +78,8 @@ struct hook_param {
 
 /* Mail attributes a message hook adds to the spool envelope. */
 #define HOOK_ATTRS_MAX 16
+/* Header fields MAIL/RCPT hooks add to a transaction's message. */
+#define HOOK_ADD_HEADERS_MAX 4
 
 /* The session as handlers see it; the session keeps it current. */
 struct hook_session {
@@ -121,6 +123,13 @@ struct hook_session {
 	const char *attr_names[HOOK_ATTRS_MAX];
 	const char *attr_values[HOOK_ATTRS_MAX];
 	size_t nattrs;
+
+	/* Trace header fields MAIL and RCPT hooks add to the message of this
+	 * transaction (hook_add_header); the session writes them above its
+	 * Received field when the data begins and forgets them when the
+	 * transaction ends. */
+	const char *add_headers[HOOK_ADD_HEADERS_MAX];
+	size_t nadd_headers;
 
 	/* Set by the runner for each call (see the comment at the top). */
 	const void *conf;
@@ -216,5 +225,17 @@ void *hook_peer_state(const struct hook_session *s, const struct handler_def *de
 
 /* Adds a mail attribute to the message (message hooks). 0, or -1 if full. */
 int hook_set_attr(const struct hook_session *s, const char *name, const char *value);
+
+/*
+ * Adds a trace header field to the message of the current transaction
+ * (MAIL and RCPT hooks, also from a PENDING hook's callback before it
+ * resumes): field is the whole field ("Name: value", folded lines joined
+ * by CRLF and a space or tab, no final CRLF), owned by the handler's state
+ * and unchanged until the transaction ends, except that emptying it ("")
+ * withdraws it. Adding the same pointer again does not add a second
+ * field. The session writes the fields, in order, above its own Received
+ * field (RFC 5321 4.4; RFC 7208 9.1 for Received-SPF). 0, or -1 if full.
+ */
+int hook_add_header(const struct hook_session *s, const char *field);
 
 #endif

@@ -26,6 +26,12 @@ static const struct handler_def *const registry[] = {
 	&handler_dsn_mail,
 	&handler_dsn_rcpt,
 	&handler_dsn_message,
+	&handler_dnsrbl,
+	&handler_resolvable_helo,
+	&handler_reverse_helo,
+	&handler_valid_sender_domain,
+	&handler_valid_rcpt_mx,
+	&handler_spf,
 	/* the core handlers, should a file name them */
 	&handler_relay,
 	&handler_verify_identity,
@@ -36,7 +42,7 @@ static const struct handler_def *const registry[] = {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 #define NOT_YET "not supported yet"
-#define NEEDS_DNS "needs DNS; not supported yet"
+#define NEEDS_BODY "needs the message body; not supported yet"
 #define JAVA_CODE "custom Java code; mailetd cannot run it"
 #define BUILT_IN "built into mailetd"
 
@@ -45,13 +51,7 @@ static const struct {
 	const char *cls;
 	const char *reason;
 } unsupported[] = {
-	{ "org.apache.james.smtpserver.fastfail.DNSRBLHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.ResolvableEhloHeloHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.ReverseEqualsEhloHeloHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.ValidSenderDomainHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.SPFHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.URIRBLHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.ValidRcptMX", NEEDS_DNS },
+	{ "org.apache.james.smtpserver.fastfail.URIRBLHandler", NEEDS_BODY },
 	{ "org.apache.james.smtpserver.fastfail.JDBCGreylistHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.POP3BeforeSMTPHandler", "no POP3 server; not supported" },
 	{ "org.apache.james.smtpserver.SetMimeHeaderHandler", NOT_YET },

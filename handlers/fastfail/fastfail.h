@@ -42,6 +42,31 @@ extern const struct handler_def handler_dsn_mail;
 extern const struct handler_def handler_dsn_rcpt;
 extern const struct handler_def handler_dsn_message;
 
+/* The DNS-based handlers (resolver: src/dns/dns.h; docs/handlers.md). */
+/* DNSRBLHandler: clients listed in DNS blocklists may not send (RCPT). */
+extern const struct handler_def handler_dnsrbl;
+/* ResolvableEhloHeloHandler: the HELO/EHLO name must resolve. */
+extern const struct handler_def handler_resolvable_helo;
+/* ReverseEqualsEhloHeloHandler: the HELO/EHLO name must be the client's PTR name. */
+extern const struct handler_def handler_reverse_helo;
+/* ValidSenderDomainHandler: the sender's domain must have a mail exchanger. */
+extern const struct handler_def handler_valid_sender_domain;
+/* ValidRcptMX: no recipient domain whose MX is in a banned network. */
+extern const struct handler_def handler_valid_rcpt_mx;
+/* SPFHandler: RFC 7208 check of the sender, Received-SPF header. */
+extern const struct handler_def handler_spf;
+
+struct dns;
+/* The daemon's resolver for s (s->cfg->resolver), or NULL. */
+struct dns *fastfail_resolver(const struct hook_session *s);
+/* True if a hook of s may start a lookup and answer PENDING. */
+bool fastfail_can_wait(const struct hook_session *s);
+/* Removes one trailing dot from a zone name in place; 0 if it is then a
+ * domain name (cfg_domain_syntax), else -1. */
+int fastfail_zone(char *name);
+/* True if host names a and b are equal (any case, a trailing dot ignored). */
+bool fastfail_same_host(const char *a, const char *b);
+
 /*
  * James's DurationParser: a number with an optional unit (ms, s, m, h, d
  * and their long forms, any case, optional space); no unit means

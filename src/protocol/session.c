@@ -367,6 +367,7 @@ tx_clear(struct session *s)
 	s->hs.headers = NULL;
 	s->hs.headers_len = 0;
 	s->hs.nattrs = 0;
+	s->hs.nadd_headers = 0;
 	event_del(s->data_ev); /* every end of a transaction ends its data stage */
 	s->hs.sender = NULL;
 	s->hs.nrcpts = 0;
@@ -446,6 +447,12 @@ tx_write_received(struct session *s)
 				"\t%s\r\n",
 		    helo, s->client_text, tls, s->srv->hello_name, session_protocol(s),
 		    s->tx.msgid, date);
+	/* Fields from MAIL/RCPT hooks go above ours (hook_add_header). */
+	for (size_t i = 0; i < s->hs.nadd_headers; i++)
+		if (s->hs.add_headers[i][0] != '\0' &&
+		    (spool_msg_write(s->tx.msg, s->hs.add_headers[i], strlen(s->hs.add_headers[i])) != 0 ||
+			spool_msg_write(s->tx.msg, "\r\n", 2) != 0))
+			s->tx.write_failed = true;
 	if (spool_msg_write(s->tx.msg, hdr, strlen(hdr)) != 0)
 		s->tx.write_failed = true;
 	free(hdr);
