@@ -11,8 +11,11 @@
  * client's address instead of the MX's; mailetd does the intended thing.
  * RCPT waits for the lookups (PENDING). A temporary failure of the MX
  * lookup is a DENYSOFT (451, James's default text), as in James; an
- * address lookup that fails is skipped, as in James. Recipients in local
- * domains and "localhost" are not checked (their mail stays here).
+ * address lookup that fails is skipped, as in James. Only clients that
+ * may relay (authorizedAddresses, AUTH) are checked, the case James's
+ * class comment names: anyone else may only write to local domains, and
+ * recipients in local domains and "localhost" are not checked (their mail
+ * stays here), so strangers cannot make the server look names up.
  */
 #include "fastfail.h"
 
@@ -209,7 +212,7 @@ vrmx_mx_cb(const struct dns_result *r, void *arg)
 static struct hook_result
 vrmx_rcpt(const struct hook_session *s, const struct smtp_path *rcpt)
 {
-	if (s->conf == NULL || rcpt->at >= rcpt->len)
+	if (s->conf == NULL || !s->relaying_allowed || rcpt->at >= rcpt->len)
 		return HOOK_RESULT_DECLINED;
 	const char *domain = rcpt->mailbox + rcpt->at + 1;
 	size_t dlen = rcpt->len - rcpt->at - 1;

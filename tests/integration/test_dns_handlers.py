@@ -4,6 +4,7 @@ ReverseEqualsEhloHeloHandler, ValidSenderDomainHandler, ValidRcptMX and
 SPFHandler, with listed and unlisted clients, good and bad names, and DNS
 timeouts (never a permanent rejection).
 """
+import shutil
 import socket
 import time
 
@@ -238,6 +239,13 @@ def test_valid_rcpt_mx():
             code, lines = c.cmd("RCPT TO:<x@slowmx.test>", 451)
             check(lines == ["451 Temporary problem. Please try again later"], lines)
             c.close()
+            # A client that may not relay: the relay hook answers, no lookup.
+            c = lib.greet(d.port)
+            c.cmd("MAIL FROM:<a@example.org>", 250)
+            code, lines = c.cmd("RCPT TO:<x@badmx.test>", 550)
+            check("relaying denied" in lines[0], lines)
+            c.close()
+            check(srv.count("badmx.test", "MX") == 1, srv.counts)
         # Without a list: the bogon networks.
         with running(dns_daemon(srv, '<handler class="%sValidRcptMX"/>' % FF)) as d:
             c = lib.greet(d.port, source="127.0.0.2")
@@ -314,3 +322,20 @@ def test_spf_null_sender_checks_helo():
         c.cmd("EHLO helo.test", 250)
         c.cmd("MAIL FROM:<>", 250)
         c.close()
+
+
+def test_chain_lists_dns_handlers():
+    """mailetd -t -v shows the DNS handlers in the chain (they run now)."""
+    handlers = (rbl("<blacklist>bl.test</blacklist>") +
+                '<handler class="%sResolvableEhloHeloHandler"/>' % FF +
+                '<handler class="ReverseEqualsEhloHeloHandler"/>' +
+                '<handler class="%sValidSenderDomainHandler"/>' % FF +
+                '<handler class="%sValidRcptMX"/>' % FF + spf())
+    d = Daemon(extra="<handlerchain>%s</handlerchain>" % handlers)
+    rc, out, err = lib.run([lib.MAILETD, "-t", "-v", "-c", d.conf])
+    shutil.rmtree(d.dir, ignore_errors=True)
+    check(rc == 0, err)
+    check("chain: DNSRBLHandler ResolvableEhloHeloHandler ReverseEqualsEhloHeloHandler "
+          "ValidSenderDomainHandler ValidRcptMX SPFHandler AuthRequiredToRelayRcptHook" in out,
+          out)
+    check("skipped" not in out and "not supported" not in err, out + err)

@@ -373,6 +373,12 @@ START_TEST(valid_rcpt_mx_decisions)
 {
 	struct chain *c = chain_of("<handler class=\"ValidRcptMX\"><invalidMXNetworks>"
 				   "198.51.100.0/24, 10.0.0.0/8</invalidMXNetworks></handler>");
+	/* Only clients that may relay send mail to other domains. */
+	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &(struct smtp_path){ 0 }).verdict,
+	    HOOK_DECLINED);
+	struct smtp_path remote = path("TO:<x@mx.test>");
+	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &remote).verdict, HOOK_DECLINED);
+	hs.relaying_allowed = true;
 	struct hook_result r = rcpt(c, "TO:<x@mx.test>");
 	ck_assert_int_eq(r.verdict, HOOK_DENY);
 	ck_assert_int_eq(r.code, 530);
