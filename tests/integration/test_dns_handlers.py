@@ -41,7 +41,8 @@ ZONE = {
         "pub.test": {"MX": [[10, "mx.pub.test"]]},
         "mx.pub.test": {"A": ["93.184.216.34"], "AAAA": ["2606:2800:220:1::1"]},
         # SPF
-        "spf-pass.test": {"TXT": ["v=spf1 ip4:127.0.0.1 ip6:::1 -all"]},
+        "spf-pass.test": {"TXT": ["v=spf1 ip4:127.0.0.1 ip6:::1 -all"],
+                          "MX": [[10, "mail.mx.test"]]},
         "spf-fail.test": {"TXT": ["v=spf1 -all"]},
         "spf-exp.test": {"TXT": ["v=spf1 -all exp=why.spf-exp.test"]},
         "why.spf-exp.test": {"TXT": ["%{i} may not send for %{d}"]},
@@ -339,3 +340,29 @@ def test_chain_lists_dns_handlers():
           "ValidSenderDomainHandler ValidRcptMX SPFHandler AuthRequiredToRelayRcptHook" in out,
           out)
     check("skipped" not in out and "not supported" not in err, out + err)
+
+
+def test_dns_handlers_pipelined_and_client_leaving():
+    """Pipelined commands wait behind a PENDING hook and are answered in
+    order; a client that leaves while lookups run does not upset the
+    server."""
+    handlers = (spf() + '<handler class="%sValidSenderDomainHandler"/>' % FF +
+                '<handler class="%sResolvableEhloHeloHandler"/>' % FF)
+    with Zone() as srv, running(dns_daemon(srv, handlers)) as d:
+        c = Client(d.port)
+        c.expect(220)
+        c.send("EHLO good.test\r\nMAIL FROM:<a@spf-fail.test>\r\n"
+               "MAIL FROM:<a@spf-pass.test>\r\nRCPT TO:<bob@mailetd.test>\r\n"
+               "DATA\r\nSubject: p\r\n\r\nx\r\n.\r\nQUIT\r\n")
+        codes = [c.read_reply()[0] for _ in range(7)]
+        check(codes == [250, 554, 250, 250, 354, 250, 221], codes)
+        c.close()
+        check("Received-SPF: pass" in spooled(d), "no Received-SPF")
+        for helo in ("slow.test", "good.test"):
+            c = Client(d.port)
+            c.expect(220)
+            c.send("EHLO %s\r\nMAIL FROM:<a@slow.test>\r\n" % helo)
+            c.close()
+        c = lib.greet(d.port)
+        c.cmd("NOOP", 250)
+        c.close()
