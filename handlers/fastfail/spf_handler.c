@@ -54,7 +54,15 @@ spf_configure(struct cfg_xml *x, const struct _xmlNode *node, void **conf)
 	return 0;
 }
 
+/*
+ * The field, folded before every key=value pair. Values are cut so that
+ * every line stays under RFC 5322's 998 octets even when every octet
+ * needs a backslash (the sender in the comment at SPF_SHOWN_MAX octets,
+ * envelope-from at 400, helo and receiver at 255, mechanism and problem
+ * at 200), and the whole field fits SPF_FIELD_MAX.
+ */
 #define SPF_FIELD_MAX 4096
+#define SPF_SHOWN_MAX 256
 
 struct spf_state {
 	const struct hook_session *hs; /* the session's own view (outlives st) */
@@ -123,7 +131,8 @@ static void
 spf_put_pair(struct spf_buf *b, const char *key, const char *v, size_t max, bool last)
 {
 	static const char atext[] = "!#$%&'*+-/=?^_`{|}~.";
-	bool atom = v[0] != '\0' && v[0] != '.';
+	size_t n = strlen(v);
+	bool atom = n > 0 && v[0] != '.' && v[n - 1] != '.'; /* RFC 5322 3.2.3 dot-atom */
 	for (size_t i = 0; v[i] != '\0' && atom; i++) {
 		unsigned char ch = (unsigned char)v[i];
 		atom = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
@@ -132,7 +141,7 @@ spf_put_pair(struct spf_buf *b, const char *key, const char *v, size_t max, bool
 			atom = false;
 	}
 	spf_put(b, "\r\n\t%s=", key);
-	if (atom && strlen(v) <= max) {
+	if (atom && n <= max) {
 		spf_put(b, "%s", v);
 	} else {
 		spf_put(b, "\"");
@@ -165,33 +174,33 @@ spf_build_field(struct spf_state *st, const struct spf_outcome *o, const char *c
 	switch (o->result) {
 	case SPF_PASS:
 		spf_put(&b, "domain of ");
-		spf_put_ctext(&b, who, SMTP_MAILBOX_MAX);
+		spf_put_ctext(&b, who, SPF_SHOWN_MAX);
 		spf_put(&b, " designates %s as permitted sender", client_ip);
 		break;
 	case SPF_FAIL:
 	case SPF_SOFTFAIL:
 		spf_put(&b, "domain of ");
-		spf_put_ctext(&b, who, SMTP_MAILBOX_MAX);
+		spf_put_ctext(&b, who, SPF_SHOWN_MAX);
 		spf_put(&b, " does not designate %s as permitted sender", client_ip);
 		break;
 	case SPF_NEUTRAL:
 		spf_put(&b, "%s is neither permitted nor denied by domain of ", client_ip);
-		spf_put_ctext(&b, who, SMTP_MAILBOX_MAX);
+		spf_put_ctext(&b, who, SPF_SHOWN_MAX);
 		break;
 	case SPF_NONE:
 		spf_put(&b, "domain of ");
-		spf_put_ctext(&b, who, SMTP_MAILBOX_MAX);
+		spf_put_ctext(&b, who, SPF_SHOWN_MAX);
 		spf_put(&b, " does not publish an SPF policy");
 		break;
 	case SPF_TEMPERROR:
 	case SPF_PERMERROR:
 		spf_put(&b, "error in processing the policy of ");
-		spf_put_ctext(&b, who, SMTP_MAILBOX_MAX);
+		spf_put_ctext(&b, who, SPF_SHOWN_MAX);
 		break;
 	}
 	spf_put(&b, ")");
 	spf_put_pair(&b, "client-ip", client_ip, 64, false);
-	spf_put_pair(&b, "envelope-from", sender, SMTP_MAILBOX_MAX, false);
+	spf_put_pair(&b, "envelope-from", sender, 400, false);
 	spf_put_pair(&b, "helo", st->helo, 255, false);
 	spf_put_pair(&b, "receiver", st->receiver, 255, false);
 	bool more = o->mechanism != NULL || o->problem != NULL;

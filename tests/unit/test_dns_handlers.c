@@ -475,6 +475,28 @@ START_TEST(spf_header_and_attributes)
 	    "\treceiver=mx.mailetd.test;\r\n"
 	    "\tidentity=mailfrom;\r\n"
 	    "\tmechanism=\"+ip6:2001:db8::/32\"");
+	/* A long sender full of characters to escape: short lines, closed quotes. */
+	hs.mail_serial++;
+	char from[600] = "FROM:<\"";
+	for (int i = 0; i < 30; i++)
+		strcat(from, "\\\"");
+	strcat(from, "\"@");
+	for (int i = 0; i < 3; i++)
+		strcat(from, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.");
+	strcat(from, "spf-pass.test>");
+	r = mail(c, from);
+	ck_assert_int_eq(r.verdict, HOOK_DECLINED);
+	f = hs.add_headers[0];
+	for (const char *l = f; l != NULL; l = strstr(l, "\r\n") ? strstr(l, "\r\n") + 2 : NULL) {
+		const char *e = strstr(l, "\r\n");
+		ck_assert_uint_le(e != NULL ? (size_t)(e - l) : strlen(l), 998);
+	}
+	ck_assert(strstr(f, "envelope-from=\"\\\"\\\\\\\"") != NULL);
+	ck_assert(strstr(f, "\";\r\n\thelo=client.example;") != NULL);
+	/* The first MAIL's result again for the message below. */
+	hs.mail_serial++;
+	r = mail(c, "FROM:<\"odd (x)\"@spf-pass.test>");
+	ck_assert_int_eq(r.verdict, HOOK_DECLINED);
 	unsigned long long size = 10;
 	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &size).verdict, HOOK_DECLINED);
 	ck_assert_uint_eq(hs.nattrs, 2);
