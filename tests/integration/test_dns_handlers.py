@@ -366,3 +366,24 @@ def test_dns_handlers_pipelined_and_client_leaving():
         c = lib.greet(d.port)
         c.cmd("NOOP", 250)
         c.close()
+
+
+def test_shutdown_while_lookups_pending():
+    """SIGTERM while a session waits for DNS: the daemon still stops cleanly."""
+    handlers = spf() + rbl("<blacklist>slowbl.test</blacklist>")
+    with Zone() as srv:
+        d = dns_daemon(srv, handlers)
+        d.start()
+        try:
+            c = Client(d.port)
+            c.expect(220)
+            c.send("EHLO good.test\r\nMAIL FROM:<a@spf-temp.test>\r\n")
+            c.read_reply()
+            time.sleep(0.2)
+            t0 = time.time()
+            rc = d.stop()
+            check(rc == 0, "exit status %r" % rc)
+            check(time.time() - t0 < 15, "stopping took %.1fs" % (time.time() - t0))
+            c.close()
+        finally:
+            d.close()
