@@ -56,6 +56,22 @@ extern const struct handler_def handler_valid_rcpt_mx;
 /* SPFHandler: RFC 7208 check of the sender, Received-SPF header. */
 extern const struct handler_def handler_spf;
 
+/*
+ * SPFHandler's Received-SPF field (RFC 7208 9.1) for outcome o: the field,
+ * folded before each key=value pair, into field, and its value unfolded
+ * (the mail attribute) into value, both of size bytes (at least
+ * SPF_HANDLER_FIELD_MAX). Untrusted input (the sender from SMTP, names
+ * from the DNS): comments and quoted strings are escaped, other octets
+ * outside printable ASCII become "?" (UTF-8 is kept in quoted strings),
+ * and values are cut so that every line stays within RFC 5322's 998
+ * octets (the sender at 256 octets in the comment and 400 in
+ * envelope-from, helo and receiver at 255, mechanism and problem at 200).
+ */
+#define SPF_HANDLER_FIELD_MAX 4096
+struct spf_outcome;
+void spf_handler_field(const struct spf_outcome *o, const char *client_ip, const char *sender,
+    const char *helo, const char *receiver, char *field, char *value, size_t size);
+
 struct dns;
 /* The daemon's resolver for s (s->cfg->resolver), or NULL. */
 struct dns *fastfail_resolver(const struct hook_session *s);

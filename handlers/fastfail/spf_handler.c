@@ -54,15 +54,9 @@ spf_configure(struct cfg_xml *x, const struct _xmlNode *node, void **conf)
 	return 0;
 }
 
-/*
- * The field, folded before every key=value pair. Values are cut so that
- * every line stays under RFC 5322's 998 octets even when every octet
- * needs a backslash (the sender in the comment at SPF_SHOWN_MAX octets,
- * envelope-from at 400, helo and receiver at 255, mechanism and problem
- * at 200), and the whole field fits SPF_FIELD_MAX.
- */
-#define SPF_FIELD_MAX 4096
+/* Octets of the sender shown in the field's comment. */
 #define SPF_SHOWN_MAX 256
+#define SPF_FIELD_MAX SPF_HANDLER_FIELD_MAX
 
 struct spf_state {
 	const struct hook_session *hs; /* the session's own view (outlives st) */
@@ -158,33 +152,34 @@ spf_put_pair(struct spf_buf *b, const char *key, const char *v, size_t max, bool
 		spf_put(b, ";");
 }
 
-/*
- * Writes the Received-SPF field (RFC 7208 9.1) for outcome o into
- * st->field (folded) and its value into st->value (unfolded).
- */
-static void
-spf_build_field(struct spf_state *st, const struct spf_outcome *o, const char *client_ip,
-    const char *sender)
+void
+spf_handler_field(const struct spf_outcome *o, const char *client_ip, const char *sender,
+    const char *helo, const char *receiver, char *field, char *value, size_t size)
 {
-	struct spf_buf b = { st->field, 0, sizeof(st->field) };
+	struct spf_buf b = { field, 0, size };
 	const char *who = o->sender != NULL ? o->sender : sender;
 	spf_put(&b, "Received-SPF: %s (", spf_result_name(o->result));
-	spf_put_ctext(&b, st->receiver, 255);
+	spf_put_ctext(&b, receiver, 255);
 	spf_put(&b, ": ");
 	switch (o->result) {
 	case SPF_PASS:
 		spf_put(&b, "domain of ");
 		spf_put_ctext(&b, who, SPF_SHOWN_MAX);
-		spf_put(&b, " designates %s as permitted sender", client_ip);
+		spf_put(&b, " designates ");
+		spf_put_ctext(&b, client_ip, 64);
+		spf_put(&b, " as permitted sender");
 		break;
 	case SPF_FAIL:
 	case SPF_SOFTFAIL:
 		spf_put(&b, "domain of ");
 		spf_put_ctext(&b, who, SPF_SHOWN_MAX);
-		spf_put(&b, " does not designate %s as permitted sender", client_ip);
+		spf_put(&b, " does not designate ");
+		spf_put_ctext(&b, client_ip, 64);
+		spf_put(&b, " as permitted sender");
 		break;
 	case SPF_NEUTRAL:
-		spf_put(&b, "%s is neither permitted nor denied by domain of ", client_ip);
+		spf_put_ctext(&b, client_ip, 64);
+		spf_put(&b, " is neither permitted nor denied by domain of ");
 		spf_put_ctext(&b, who, SPF_SHOWN_MAX);
 		break;
 	case SPF_NONE:
@@ -201,8 +196,8 @@ spf_build_field(struct spf_state *st, const struct spf_outcome *o, const char *c
 	spf_put(&b, ")");
 	spf_put_pair(&b, "client-ip", client_ip, 64, false);
 	spf_put_pair(&b, "envelope-from", sender, 400, false);
-	spf_put_pair(&b, "helo", st->helo, 255, false);
-	spf_put_pair(&b, "receiver", st->receiver, 255, false);
+	spf_put_pair(&b, "helo", helo, 255, false);
+	spf_put_pair(&b, "receiver", receiver, 255, false);
 	bool more = o->mechanism != NULL || o->problem != NULL;
 	spf_put_pair(&b, "identity", "mailfrom", 16, !more);
 	if (o->mechanism != NULL)
@@ -211,15 +206,15 @@ spf_build_field(struct spf_state *st, const struct spf_outcome *o, const char *c
 		spf_put_pair(&b, "problem", o->problem, 200, true);
 
 	/* The value unfolded: drop "Received-SPF: " and every CRLF before a tab. */
-	size_t o2 = 0;
-	for (const char *p = st->field + 14; *p != '\0' && o2 + 1 < sizeof(st->value); p++) {
+	size_t n = 0;
+	for (const char *p = field + 14; *p != '\0' && n + 1 < size; p++) {
 		if (p[0] == '\r' && p[1] == '\n') {
 			p++;
 			continue;
 		}
-		st->value[o2++] = *p == '\t' ? ' ' : *p;
+		value[n++] = *p == '\t' ? ' ' : *p;
 	}
-	st->value[o2] = '\0';
+	value[n] = '\0';
 }
 
 /* The check is over (on the session's thread): decide and resume MAIL. */
@@ -259,7 +254,8 @@ spf_handler_done(const struct spf_outcome *o, void *arg)
 		r = (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451, .ecode = "4.4.3",
 			.text = "Temporarily rejected: Problem on SPF lookup" };
 	} else {
-		spf_build_field(st, o, ip, sender);
+		spf_handler_field(o, ip, sender, st->helo, st->receiver, st->field, st->value,
+		    sizeof(st->field));
 		if (hook_add_header(s, st->field) != 0)
 			log_warn(s->id, "event=spf-error msg=\"no room for Received-SPF\"");
 	}
