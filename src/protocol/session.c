@@ -448,11 +448,12 @@ tx_write_received(struct session *s)
 		    helo, s->client_text, tls, s->srv->hello_name, session_protocol(s),
 		    s->tx.msgid, date);
 	/* Fields from MAIL/RCPT hooks go above ours (hook_add_header). */
-	for (size_t i = 0; i < s->hs.nadd_headers; i++)
-		if (s->hs.add_headers[i][0] != '\0' &&
-		    (spool_msg_write(s->tx.msg, s->hs.add_headers[i], strlen(s->hs.add_headers[i])) != 0 ||
-			spool_msg_write(s->tx.msg, "\r\n", 2) != 0))
+	for (size_t i = 0; i < s->hs.nadd_headers; i++) {
+		const char *f = s->hs.add_headers[i];
+		if (f[0] != '\0' && (spool_msg_write(s->tx.msg, f, strlen(f)) != 0 ||
+					 spool_msg_write(s->tx.msg, "\r\n", 2) != 0))
 			s->tx.write_failed = true;
+	}
 	if (spool_msg_write(s->tx.msg, hdr, strlen(hdr)) != 0)
 		s->tx.write_failed = true;
 	free(hdr);
