@@ -387,3 +387,36 @@ def test_shutdown_while_lookups_pending():
             c.close()
         finally:
             d.close()
+
+
+def test_james_sample_dns_handlers_load_unchanged():
+    """spring-app/smtpserver.xml with its commented-out DNS handlers
+    enabled, exactly as James documents them, loads and runs them."""
+    import os
+    import re
+    import tempfile
+    from test_config import JAMES
+    from test_handlers import check_dir
+    src = os.path.join(JAMES, "spring-app", "smtpserver.xml")
+    if not os.path.isfile(src):
+        print("SKIPPED: James corpus not found at %s (set JAMES_CONF)" % JAMES)
+        return
+    names = ("DNSRBLHandler|SPFHandler|ResolvableEhloHeloHandler|"
+             "ReverseEqualsEhloHeloHandler|ValidSenderDomainHandler|URIRBLHandler")
+    pat = re.compile(r'<!--((?:(?!-->).)*?<handler class="org\.apache\.james\.smtpserver\.'
+                     r'fastfail\.(?:%s)"(?:(?!-->).)*)-->' % names, re.S)
+    with open(src, encoding="utf-8") as f:
+        text, n = pat.subn(r"\1", f.read())
+    check(n == 6, "expected 6 commented-out handlers, found %d" % n)
+    fd, path = tempfile.mkstemp(suffix=".xml")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        rc, out, err = check_dir([(path, "smtpserver.xml")])
+    finally:
+        os.unlink(path)
+    check(rc == 0, err)
+    check("chain: DNSRBLHandler SPFHandler ResolvableEhloHeloHandler "
+          "ReverseEqualsEhloHeloHandler ValidSenderDomainHandler ValidRcptHandler" in out, out)
+    check("skipped: org.apache.james.smtpserver.fastfail.URIRBLHandler" in out, out)
+    check("error" not in err, err)
