@@ -6,7 +6,9 @@
  * record, else AAAA). ReverseEqualsEhloHeloHandler: the name must be one
  * of the client's PTR names (any case). James's ReverseEquals never calls
  * its own check (a known James bug) and behaves like ResolvableEhloHelo;
- * mailetd does the intended PTR check. An address literal ([1.2.3.4],
+ * mailetd does the intended PTR check, forward-confirmed as Java's
+ * getHostName() does: the name must also resolve back to the client's
+ * address (FCrDNS). An address literal ([1.2.3.4],
  * [IPv6:...]) resolves by itself, and for ReverseEquals must be the
  * client's own address.
  *
@@ -61,7 +63,9 @@ struct helo_dns_state {
 	const char *sid;
 	enum helo_phase phase;
 	enum helo_verdict verdict;
-	enum dns_type asked;        /* Resolvable: A, then AAAA */
+	enum dns_type asked;        /* Resolvable: A, then AAAA; Reverse: PTR,
+	                               then A or AAAA (forward confirmation) */
+	struct netaddr client;
 	struct dns_query *q;
 	struct hook_pending *pending;
 	struct dns *dns;
@@ -121,9 +125,23 @@ helo_dns_cb(const struct dns_result *r, void *arg)
 		helo_dns_done(st, HELO_TEMP);
 		return;
 	}
-	if (st->reverse) {
+	if (st->reverse && st->asked == DNS_PTR) {
 		for (size_t i = 0; i < r->n; i++)
 			if (fastfail_same_host(r->rr[i].text, st->helo)) {
+				/* Forward-confirm: the name must lead back to the client. */
+				st->asked = st->client.family == AF_INET ? DNS_A : DNS_AAAA;
+				st->q = dns_lookup(st->dns, st->base, st->asked, st->helo, helo_dns_cb,
+				    st);
+				return;
+			}
+		helo_dns_done(st, HELO_BAD);
+		return;
+	}
+	if (st->reverse) {
+		size_t alen = st->client.family == AF_INET ? 4 : 16;
+		for (size_t i = 0; i < r->n; i++)
+			if (r->rr[i].addr.family == st->client.family &&
+			    memcmp(r->rr[i].addr.addr, st->client.addr, alen) == 0) {
 				helo_dns_done(st, HELO_GOOD);
 				return;
 			}
@@ -193,6 +211,8 @@ helo_dns_helo_common(const struct hook_session *s, const char *arg, bool reverse
 	}
 	st->phase = HELO_RUNNING;
 	if (reverse) {
+		st->asked = DNS_PTR;
+		st->client = s->client;
 		st->q = dns_lookup_ptr(st->dns, st->base, &s->client, helo_dns_cb, st);
 	} else {
 		st->asked = DNS_A;

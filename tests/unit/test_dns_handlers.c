@@ -32,7 +32,14 @@ static const char zone_json[] =
     "\"7.2.0.192.wl.test\": {\"A\": [\"127.0.0.2\"]},"
     "\"good.test\": {\"A\": [\"192.0.2.1\"]},"
     "\"v6only.test\": {\"AAAA\": [\"2001:db8::1\"]},"
-    "\"7.2.0.192.in-addr.arpa\": {\"PTR\": [\"host.example.test\", \"other.test\"]},"
+    "\"7.2.0.192.in-addr.arpa\": {\"PTR\": [\"host.example.test\", \"other.test\", "
+    "  \"liar.test\"]},"
+    "\"host.example.test\": {\"A\": [\"192.0.2.1\", \"192.0.2.7\"]},"
+    "\"other.test\": {\"A\": [\"192.0.2.7\"]},"
+    "\"liar.test\": {\"A\": [\"192.0.2.99\"]},"
+    "\"5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa\": "
+    "  {\"PTR\": [\"v6host.test\"]},"
+    "\"v6host.test\": {\"AAAA\": [\"2001:db8::5\"]},"
     "\"mx.test\": {\"MX\": [[10, \"mail.mx.test\"]]},"
     "\"mail.mx.test\": {\"A\": [\"198.51.100.7\"], \"AAAA\": [\"2001:db8::7\"]},"
     "\"aonly.test\": {\"A\": [\"198.51.100.8\"]},"
@@ -311,6 +318,8 @@ START_TEST(helo_decisions)
 		{ REVERSE, "[192.0.2.7]", HOOK_DECLINED, 0 },
 		{ REVERSE, "[192.0.2.8]", HOOK_DENY, 501 },
 		{ REVERSE, "good.test", HOOK_DENY, 501 },
+		/* A PTR name that does not resolve back to the client (FCrDNS). */
+		{ REVERSE, "liar.test", HOOK_DENY, 501 },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		struct chain *c = chain_of(t[i].handler);
@@ -336,6 +345,21 @@ START_TEST(helo_decisions)
 		hs.relaying_allowed = false;
 		chain_done(c);
 	}
+}
+END_TEST
+
+/* IPv6: the PTR name, forward-confirmed by AAAA. */
+START_TEST(reverse_helo_ipv6)
+{
+	set_client("2001:db8::5");
+	struct chain *c = chain_of(REVERSE);
+	hs.helo = "v6host.test";
+	chain_run(c, CHAIN_HELO, &hs, hs.helo);
+	ck_assert_int_eq(mail(c, "FROM:<a@example.org>").verdict, HOOK_DECLINED);
+	hs.helo = "host.example.test";
+	chain_run(c, CHAIN_HELO, &hs, hs.helo);
+	ck_assert_int_eq(mail(c, "FROM:<a@example.org>").verdict, HOOK_DENY);
+	chain_done(c);
 }
 END_TEST
 
@@ -528,6 +552,7 @@ suite(void)
 	tcase_add_test(tc, dnsrbl_decisions);
 	tcase_add_test(tc, dnsrbl_prefetch_and_cancel);
 	tcase_add_test(tc, helo_decisions);
+	tcase_add_test(tc, reverse_helo_ipv6);
 	tcase_add_test(tc, valid_sender_domain_decisions);
 	tcase_add_test(tc, valid_rcpt_mx_decisions);
 	tcase_add_test(tc, spf_decisions);
