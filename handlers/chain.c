@@ -375,9 +375,15 @@ hook_add_header(const struct hook_session *s, const char *name, const char *valu
 	for (size_t i = 0; i < nlen; i++)
 		if (name[i] < 33 || name[i] > 126 || name[i] == ':')
 			return -1;
-	for (size_t i = 0; i < vlen; i++)
+	for (size_t i = 0; i < vlen; i++) {
+		if (value[i] == '\r' && value[i + 1] == '\n' &&
+		    (value[i + 2] == ' ' || value[i + 2] == '\t')) {
+			i++; /* a fold: CRLF, then white space */
+			continue;
+		}
 		if (value[i] == '\r' || value[i] == '\n')
 			return -1;
+	}
 	size_t add = nlen + 2 + vlen + 2;
 	if (w->prepend_len + add > HOOK_PREPEND_MAX)
 		return -1;

@@ -79,6 +79,7 @@ struct hook_param {
 
 /* Mail attributes a message hook adds to the spool envelope. */
 #define HOOK_ATTRS_MAX 16
+/* Header fields MAIL/RCPT hooks add to a transaction's message. */
 
 /* The session as handlers see it; the session keeps it current. */
 struct hook_session {
@@ -241,13 +242,15 @@ int hook_message_fd(const struct hook_session *s);
  * Message hooks: adds the header field "name: value" on top of the
  * message, above mailetd's Received header (where RFC 7208 9.1 wants
  * Received-SPF); fields come out in the order added. name is a field
- * name (printable US-ASCII but ':'), value has no CR, LF or NUL. The
- * field is added only if the message is accepted. 0, or -1 for a bad
+ * name (printable US-ASCII but ':'); value has no NUL, and no CR or LF
+ * except in a fold (CRLF followed by a space or a tab, RFC 5322 2.2.3).
+ * The field is added only if the message is accepted. 0, or -1 for a bad
  * name or value or when HOOK_PREPEND_MAX would be passed.
  */
 int hook_add_header(const struct hook_session *s, const char *name, const char *value);
 
 /* Adds a mail attribute to the message (message hooks). 0, or -1 if full. */
 int hook_set_attr(const struct hook_session *s, const char *name, const char *value);
+
 
 #endif

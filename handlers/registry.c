@@ -29,6 +29,12 @@ static const struct handler_def *const registry[] = {
 	&handler_spamassassin,
 	&handler_greylist,
 	&handler_set_mime_header,
+	&handler_dnsrbl,
+	&handler_resolvable_helo,
+	&handler_reverse_helo,
+	&handler_valid_sender_domain,
+	&handler_valid_rcpt_mx,
+	&handler_spf,
 	/* the core handlers, should a file name them */
 	&handler_relay,
 	&handler_verify_identity,
@@ -39,7 +45,6 @@ static const struct handler_def *const registry[] = {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 #define NOT_YET "not supported yet"
-#define NEEDS_DNS "needs DNS; not supported yet"
 #define JAVA_CODE "custom Java code; mailetd cannot run it"
 #define BUILT_IN "built into mailetd"
 
@@ -48,13 +53,7 @@ static const struct {
 	const char *cls;
 	const char *reason;
 } unsupported[] = {
-	{ "org.apache.james.smtpserver.fastfail.DNSRBLHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.ResolvableEhloHeloHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.ReverseEqualsEhloHeloHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.ValidSenderDomainHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.SPFHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.URIRBLHandler", NEEDS_DNS },
-	{ "org.apache.james.smtpserver.fastfail.ValidRcptMX", NEEDS_DNS },
+	{ "org.apache.james.smtpserver.fastfail.URIRBLHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.POP3BeforeSMTPHandler", "no POP3 server; not supported" },
 	{ "org.apache.james.smtpserver.MailPriorityHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.ConfigurationAuthHook", NOT_YET },

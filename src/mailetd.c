@@ -216,6 +216,8 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	/* The DNS-based handlers find it in their session's configuration. */
+	cfg->resolver = dns;
 	/* One pool for the whole daemon: password hashing for SMTP AUTH. */
 	struct worker_pool *workers = worker_pool_new(cfg->io_workers > 2 ? cfg->io_workers : 2);
 	struct server *srv = server_new(cfg, spool, workers, err, sizeof(err));

@@ -67,6 +67,47 @@ extern const struct handler_def handler_greylist;
 void greylist_key(const struct netaddr *client, const char *sender, const char *rcpt, char *out,
     size_t outlen);
 
+/* The DNS-based handlers (resolver: src/dns/dns.h; docs/handlers.md). */
+/* DNSRBLHandler: clients listed in DNS blocklists may not send (RCPT). */
+extern const struct handler_def handler_dnsrbl;
+/* ResolvableEhloHeloHandler: the HELO/EHLO name must resolve. */
+extern const struct handler_def handler_resolvable_helo;
+/* ReverseEqualsEhloHeloHandler: the HELO/EHLO name must be the client's PTR name. */
+extern const struct handler_def handler_reverse_helo;
+/* ValidSenderDomainHandler: the sender's domain must have a mail exchanger. */
+extern const struct handler_def handler_valid_sender_domain;
+/* ValidRcptMX: no recipient domain whose MX is in a banned network. */
+extern const struct handler_def handler_valid_rcpt_mx;
+/* SPFHandler: RFC 7208 check of the sender, Received-SPF header. */
+extern const struct handler_def handler_spf;
+
+/*
+ * SPFHandler's Received-SPF field (RFC 7208 9.1) for outcome o: the field,
+ * folded before each key=value pair, into field, and its value unfolded
+ * (the mail attribute) into value, both of size bytes (at least
+ * SPF_HANDLER_FIELD_MAX). Untrusted input (the sender from SMTP, names
+ * from the DNS): comments and quoted strings are escaped, other octets
+ * outside printable ASCII become "?" (UTF-8 is kept in quoted strings),
+ * and values are cut so that every line stays within RFC 5322's 998
+ * octets (the sender at 256 octets in the comment and 400 in
+ * envelope-from, helo and receiver at 255, mechanism and problem at 200).
+ */
+#define SPF_HANDLER_FIELD_MAX 4096
+struct spf_outcome;
+void spf_handler_field(const struct spf_outcome *o, const char *client_ip, const char *sender,
+    const char *helo, const char *receiver, char *field, char *value, size_t size);
+
+struct dns;
+/* The daemon's resolver for s (s->cfg->resolver), or NULL. */
+struct dns *fastfail_resolver(const struct hook_session *s);
+/* True if a hook of s may start a lookup and answer PENDING. */
+bool fastfail_can_wait(const struct hook_session *s);
+/* Removes one trailing dot from a zone name in place; 0 if it is then a
+ * domain name (cfg_domain_syntax), else -1. */
+int fastfail_zone(char *name);
+/* True if host names a and b are equal (any case, a trailing dot ignored). */
+bool fastfail_same_host(const char *a, const char *b);
+
 /*
  * James's DurationParser: a number with an optional unit (ms, s, m, h, d
  * and their long forms, any case, optional space); no unit means

@@ -193,6 +193,11 @@ struct config {
 	 * directory; opened by config_load, read lazily. */
 	struct users *users_db;
 	unsigned io_workers;      /* resolved: max ioWorkerCount, default = cores */
+	/* The daemon's running resolver (src/dns/dns.h), for the DNS-based
+	 * handlers: set by mailetd.c once dns_new() has started it, before
+	 * the servers start; NULL under mailetd -t and in tests without one.
+	 * Not owned (config_free leaves it alone). */
+	struct dns *resolver;
 };
 
 struct config_opts {

@@ -344,12 +344,12 @@ def test_unknown_class_stops_startup():
     rc, out, err = run([lib.MAILETD, "-c", d.conf])
     check(rc == 1 and "not starting" in err, err)
     # A James class mailetd does not run: a warning naming it, and -v shows it.
-    d = chain_daemon('<handler class="org.apache.james.smtpserver.fastfail.DNSRBLHandler">'
-                     '<rblservers><blacklist>bl.example</blacklist></rblservers></handler>')
+    d = chain_daemon('<handler class="org.apache.james.smtpserver.fastfail.URIRBLHandler">'
+                     '<uriRblServers><server>bl.example</server></uriRblServers></handler>')
     rc, out, err = run([lib.MAILETD, "-t", "-v", "-c", d.conf])
     check(rc == 0, err)
-    check("DNSRBLHandler: needs DNS; not supported yet; it does not run" in err, err)
-    check("skipped: org.apache.james.smtpserver.fastfail.DNSRBLHandler" in out, out)
+    check("URIRBLHandler: not supported yet; it does not run" in err, err)
+    check("skipped: org.apache.james.smtpserver.fastfail.URIRBLHandler" in out, out)
     check("chain: AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook "
           "AuthRequiredHook PostmasterAbuseRcptHook" in out, out)
 

@@ -533,13 +533,13 @@ static const struct {
 	  "<handlerchain coreHandlersPackage=\"org.apache.james.examples.MyCmdHandlerLoader\" enableJmx=\"true\">\n"
 	  "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>\n"
 	  "<handler class=\"org.apache.james.smtpserver.CoreCmdHandlerLoader\"/>\n"
-	  "<handler class=\"org.apache.james.smtpserver.fastfail.DNSRBLHandler\"><getDetail>false</getDetail></handler>\n"
+	  "<handler class=\"org.apache.james.smtpserver.fastfail.URIRBLHandler\"><getDetail>false</getDetail></handler>\n"
 	  "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>\n"
 	  "<handler/>\n"
 	  "<filter class=\"x\"/>\n"
 	  "</handlerchain>\n</smtpserver></smtpservers>",
-	    "W @/smtpserver.xml:5: <handler>: org.apache.james.smtpserver.fastfail.DNSRBLHandler: "
-	    "needs DNS; not supported yet; it does not run\n"
+	    "W @/smtpserver.xml:5: <handler>: org.apache.james.smtpserver.fastfail.URIRBLHandler: "
+	    "not supported yet; it does not run\n"
 	    "E @/smtpserver.xml:7: <handler>: the class attribute is missing\n"
 	    "W @/smtpserver.xml:8: <filter>: unknown element, ignored\n"
 	    "W @/smtpserver.xml:2: <handlerchain>: coreHandlersPackage "
@@ -572,6 +572,23 @@ static const struct {
 	{ "<smtpservers><smtpserver><helloName autodetect=\"true\">ignored</helloName>"
 	  "<tls socketTLS=\"false\" startTLS=\"false\"/></smtpserver></smtpservers>",
 	    "" },
+	/* The DNS-based handlers read their own parameters. */
+	{ "<smtpservers><smtpserver>\n<handlerchain>\n"
+	  "<handler class=\"DNSRBLHandler\"><getDetail>true</getDetail></handler>\n"
+	  "<handler class=\"DNSRBLHandler\"><rblservers><blacklist>bad..zone</blacklist>\n"
+	  "<greylist>x</greylist></rblservers></handler>\n"
+	  "<handler class=\"ValidRcptMX\"><invalidMXNetworks>10.0.0.0/33</invalidMXNetworks></handler>\n"
+	  "<handler class=\"SPFHandler\"><blockSoftFail>maybe</blockSoftFail></handler>\n"
+	  "<handler class=\"org.apache.james.smtpserver.fastfail.ResolvableEhloHeloHandler\">"
+	  "<checkAuthNetworks>true</checkAuthNetworks></handler>\n"
+	  "</handlerchain>\n</smtpserver></smtpservers>",
+	    "E @/smtpserver.xml:3: <handler>: DNSRBLHandler needs <rblservers> with a <whitelist> "
+	    "or <blacklist>\n"
+	    "W @/smtpserver.xml:5: <greylist>: unknown element, ignored\n"
+	    "E @/smtpserver.xml:4: <blacklist>: \"bad..zone\" is not a DNS zone name\n"
+	    "E @/smtpserver.xml:6: <invalidMXNetworks>: \"10.0.0.0/33\" has a prefix longer than 32 "
+	    "bits\n"
+	    "E @/smtpserver.xml:7: <blockSoftFail>: \"maybe\" is not a boolean (use true or false)\n" },
 };
 
 START_TEST(test_warned)

@@ -513,7 +513,7 @@ START_TEST(chain_from_xml_order_skips_and_errors)
 	    "<handlerchain>\n"
 	    "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>\n"
 	    "<handler class=\"org.apache.james.smtpserver.CoreCmdHandlerLoader\"/>\n"
-	    "<handler class=\"org.apache.james.smtpserver.fastfail.SPFHandler\"/>\n"
+	    "<handler class=\"org.apache.james.smtpserver.fastfail.URIRBLHandler\"/>\n"
 	    "<handler class=\"MaxRcptHandler\"><maxRcpt>3</maxRcpt></handler>\n"
 	    "</handlerchain>\n",
 	    &errors);
@@ -524,7 +524,7 @@ START_TEST(chain_from_xml_order_skips_and_errors)
 	for (size_t i = 0; i < 6; i++)
 		ck_assert_str_eq(c->v[i].def->name, want[i]);
 	ck_assert_uint_eq(c->nskipped, 1);
-	ck_assert_str_eq(c->skipped[0].cls, "org.apache.james.smtpserver.fastfail.SPFHandler");
+	ck_assert_str_eq(c->skipped[0].cls, "org.apache.james.smtpserver.fastfail.URIRBLHandler");
 	ck_assert_int_eq(c->skipped[0].line, 4);
 	chain_free(c);
 
