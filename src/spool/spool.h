@@ -2,8 +2,10 @@
  * spool.h - the durable mail queue.
  *
  * Layout under the spool directory (<dataDirectory>/spool):
- *   tmp/            messages being received; anything here at start-up is
- *                   an interrupted transfer and is deleted
+ *   commit.key      32 random bytes (mode 0600), made at the first open:
+ *                   the key of the commit seal below; never leaves here
+ *   tmp/            messages being received, and committed messages not
+ *                   yet moved into their queue (see recovery below)
  *   queue/<name>/   committed messages of the named queue ("spool" is the
  *                   one the SMTP server fills; "outgoing", "error" ... later)
  *   corrupt/        files found in a queue that do not parse; kept for the
@@ -12,19 +14,53 @@
  * One file per message, named by its id: the message bytes exactly as they
  * will be delivered (Received header included, dot-unstuffed, CRLF lines),
  * followed by the envelope as text and a fixed-size footer line that
- * points at the envelope:
+ * points at the envelope and seals the file (format version 2):
  *
  *   <message bytes>
- *   MAILETD-ENVELOPE 1\n
- *   key value\n ...        (values escaped, see spool.c)
- *   MAILETD-FOOTER <20-digit offset of the envelope>\n
+ *   MAILETD-ENVELOPE 2\n
+ *   key value\n ...        (values escaped, see spool_format.c; the last
+ *                          line is "queue <name>", the message's queue)
+ *   MAILETD-FOOTER2 <20-digit offset of the envelope> <MAC>\n
  *
- * Commit = write the envelope and footer, fdatasync the file, rename it
- * from tmp/ into queue/<name>/, fsync the queue directory. Only then is
- * the commit callback told success, and only then may the server say 250.
- * Commits are done by committer threads, never on an I/O thread, and the
- * directory fsync is shared by every message committed in the same batch
- * (group commit).
+ * MAC is HMAC-SHA256, keyed with commit.key, in 64 lower-case hex digits,
+ * over "MAILETD-SPOOL-MAC 2\n", the id, "\n" and every byte of the file
+ * before the MAC (message, envelope, the footer up to its last space).
+ * Version 1 files (from before the seal: "MAILETD-ENVELOPE 1", no queue
+ * line, footer "MAILETD-FOOTER <offset>\n") are still read in queues.
+ *
+ * Commit (one journal commit on ext4 per batch): write the envelope and
+ * footer, fdatasync the file, fsync tmp/ once per batch (nearly free on
+ * ext4 after the fdatasync: the entry was created in a transaction the
+ * fdatasync already committed). The message is now durable: a crash from
+ * here on finds it in tmp/ with a valid seal. Then rename it into
+ * queue/<name>/, without an fsync of its own (the next journal commit
+ * carries it; a queue directory new since start is fsync'd into queue/
+ * first, once), and only then is the commit callback told success and
+ * may the server say 250. The rename is done before the ack although it
+ * is not needed for durability: it costs no flush, and it keeps "250 said
+ * => the file is in queue/" for mailetctl and the queue's readers.
+ * Commits are done by committer threads, never on an I/O thread, and
+ * the tmp/ fsync is shared by every message committed in the same batch
+ * (group commit). With fsync off there is nothing to wait for, and the
+ * commit (close, rename) runs on the I/O thread itself.
+ *
+ * Start-up recovery: a file in tmp/ whose seal checks (footer, envelope,
+ * MAC over the whole file) is a committed message: it is fdatasync'd
+ * (a kill -9 may have left it in the page cache only) and moved into the
+ * queue its envelope names, which is fsync'd. Anything else in tmp/ is
+ * an interrupted transfer, never acknowledged, and deleted. The seal is
+ * what makes this safe: a client controls the message bytes, and a
+ * transfer interrupted mid-DATA could end with bytes that look exactly
+ * like an envelope and a footer (choosing the recipients: an open relay
+ * on the next start). Without the key, which no client sees, the MAC
+ * cannot be right, and it also covers the message bytes, so a file
+ * whose data a crash left half-written never passes. Files in queue/
+ * are not MAC-checked (it would mean reading every message at start):
+ * only the committer and the recovery put files there, always complete
+ * (fdatasync'd, or seal-checked), by rename; as before, one that does
+ * not parse goes to corrupt/. This relies on rename being atomic across
+ * a crash (ext4, XFS, btrfs): a committed file is in tmp/ or in its
+ * queue, never in neither.
  */
 #ifndef MAILETD_SPOOL_H
 #define MAILETD_SPOOL_H
@@ -66,9 +102,10 @@ struct spool_envelope {
 };
 
 /*
- * Opens (creating as needed, mode 0700) the spool under dir, removes
- * leftovers in tmp/ and moves unparsable queue files to corrupt/, and
- * starts the committer threads. do_fsync=false skips every fsync (unsafe:
+ * Opens (creating as needed, mode 0700) the spool under dir, loads (or
+ * creates) commit.key, recovers tmp/ (committed files into their queue,
+ * interrupted transfers deleted) and moves unparsable queue files to
+ * corrupt/, and starts the committer threads. do_fsync=false skips every fsync (unsafe:
  * a crash may lose acknowledged mail; for benchmarks only). On failure
  * returns NULL with a reason in err.
  */
