@@ -41,6 +41,10 @@
 #define SPOOL_CORRUPT_TRIES 1000
 #define SPOOL_KEY_FILE      "commit.key"
 #define SPOOL_KEY_TMP       "commit.key.tmp"
+/* fsync on: empty files made ahead in tmp/, their entries already durable
+ * (see spool_pool_fill). Refilled when fewer than SPOOL_POOL_LOW are left. */
+#define SPOOL_POOL_SIZE     128
+#define SPOOL_POOL_LOW      64
 
 /* A queue directory this process knows to exist. */
 struct spool_queue {
@@ -64,6 +68,13 @@ struct spool {
 	struct spool_queue *queues;
 	size_t nqueues;
 	unsigned inline_commits; /* fsync off: commits running on I/O threads */
+	/* The pool: a ring of ready files, oldest (smallest id) first. */
+	struct spool_slot {
+		int fd;
+		char id[ID_LEN + 1];
+	} pool[SPOOL_POOL_SIZE];
+	size_t pool_head, pool_count;
+	bool pool_filling; /* a thread is creating files for the pool */
 
 	pthread_t *threads; /* written by open and close only */
 	unsigned nthreads;
@@ -80,6 +91,7 @@ struct spool_msg {
 	size_t fill;
 	uint64_t size; /* message bytes accepted so far */
 	struct spool_format_mac *mac; /* of every byte written; NULL once sealed */
+	bool entry_durable; /* from the pool: its entry in tmp/ is on disk */
 	struct event_base *base;
 	spool_commit_cb cb;
 	void *arg;
@@ -588,10 +600,13 @@ spool_recover_tmp(struct spool *sp, bool *changed, char *err, size_t errlen)
 			continue;
 		}
 		*changed = true;
-		log_info(id,
-		    "event=spool-tmp-removed file=%s size=%lld "
-		    "reason=interrupted-transfer detail=\"%s\"",
-		    q, size, why);
+		if (size == 0) /* an unused pool file, or a transfer that never began */
+			log_debug(id, "event=spool-tmp-removed file=%s size=0 reason=empty", q);
+		else
+			log_info(id,
+			    "event=spool-tmp-removed file=%s size=%lld "
+			    "reason=interrupted-transfer detail=\"%s\"",
+			    q, size, why);
 	}
 	/* The moves are durable once the queues that received them are. */
 	if (rc == 0 && sp->do_fsync && made_queue && fsync(sp->queue_fd) < 0) {
@@ -757,6 +772,94 @@ static void *spool_committer(void *arg);
 static void spool_commit_inline(struct spool *sp, struct spool_msg *m);
 
 /*
+ * fsync on: tops the pool up to SPOOL_POOL_SIZE files. The files are
+ * created empty in tmp/ under fresh ids, then tmp/ is fsync'd once: their
+ * directory entries are durable before any message uses them, so the
+ * commit of a message in a pool file needs the fdatasync of the file
+ * only, not the fsync of tmp/ that a file created by the message itself
+ * needs (on ext4 that fsync forces a journal commit of its own when other
+ * sessions created files in tmp/ meanwhile). One fsync here serves up to
+ * SPOOL_POOL_SIZE - SPOOL_POOL_LOW messages. Runs at open and on committer
+ * threads after a batch, never on an I/O thread. Failures only leave the
+ * pool emptier: spool_msg_new then creates its own file.
+ */
+static void
+spool_pool_fill(struct spool *sp)
+{
+	struct spool_slot made[SPOOL_POOL_SIZE];
+	size_t n = 0;
+
+	pthread_mutex_lock(&sp->lock);
+	if (sp->pool_filling || sp->stopping || sp->pool_count >= SPOOL_POOL_LOW) {
+		pthread_mutex_unlock(&sp->lock);
+		return;
+	}
+	sp->pool_filling = true;
+	size_t want = SPOOL_POOL_SIZE - sp->pool_count;
+	pthread_mutex_unlock(&sp->lock);
+
+	for (size_t tries = 0; n < want && tries < want + SPOOL_NEW_TRIES; tries++) {
+		id_new(made[n].id);
+		made[n].fd = openat(
+		    sp->tmp_fd, made[n].id, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (made[n].fd >= 0)
+			n++;
+		else if (errno != EEXIST)
+			break;
+	}
+	if (n > 0 && fsync(sp->tmp_fd) < 0) {
+		log_warn(NULL, "event=spool-pool-fsync-failed error=\"%s\"", strerror(errno));
+		for (size_t i = 0; i < n; i++) {
+			close(made[i].fd);
+			unlinkat(sp->tmp_fd, made[i].id, 0);
+		}
+		n = 0;
+	}
+	pthread_mutex_lock(&sp->lock);
+	for (size_t i = 0; i < n; i++) {
+		size_t at = (sp->pool_head + sp->pool_count) % SPOOL_POOL_SIZE;
+		sp->pool[at] = made[i];
+		sp->pool_count++;
+	}
+	sp->pool_filling = false;
+	pthread_mutex_unlock(&sp->lock);
+}
+
+/* Takes the oldest pool file into m (true), or false if the pool is empty. */
+static bool
+spool_pool_take(struct spool *sp, struct spool_msg *m)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&sp->lock);
+	if (sp->pool_count > 0) {
+		struct spool_slot *s = &sp->pool[sp->pool_head];
+		m->fd = s->fd;
+		memcpy(m->id, s->id, sizeof(m->id));
+		sp->pool_head = (sp->pool_head + 1) % SPOOL_POOL_SIZE;
+		sp->pool_count--;
+		got = true;
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return got;
+}
+
+/* Removes the unused pool files (spool_close, once the committers are gone). */
+static void
+spool_pool_drain(struct spool *sp)
+{
+	pthread_mutex_lock(&sp->lock);
+	while (sp->pool_count > 0) {
+		struct spool_slot *s = &sp->pool[sp->pool_head];
+		close(s->fd);
+		unlinkat(sp->tmp_fd, s->id, 0);
+		sp->pool_head = (sp->pool_head + 1) % SPOOL_POOL_SIZE;
+		sp->pool_count--;
+	}
+	pthread_mutex_unlock(&sp->lock);
+}
+
+/*
  * Closes the directories (releasing the lock) and frees sp: the end of
  * spool_close, and the way out of a spool_open that failed. No committer
  * may be running.
@@ -843,6 +946,8 @@ spool_open(const char *dir, bool do_fsync, unsigned commit_threads, char *err, s
 
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_cond_init(&sp->cond, NULL);
+	if (do_fsync)
+		spool_pool_fill(sp);
 	if (commit_threads == 0)
 		commit_threads = 1;
 	sp->threads = xcalloc(commit_threads, sizeof(*sp->threads));
@@ -856,6 +961,7 @@ spool_open(const char *dir, bool do_fsync, unsigned commit_threads, char *err, s
 			pthread_mutex_unlock(&sp->lock);
 			for (unsigned j = 0; j < sp->nthreads; j++)
 				pthread_join(sp->threads[j], NULL);
+			spool_pool_drain(sp);
 			pthread_cond_destroy(&sp->cond);
 			pthread_mutex_destroy(&sp->lock);
 			spool_destroy(sp);
@@ -888,6 +994,7 @@ spool_close(struct spool *sp)
 	while (sp->inline_commits > 0)
 		pthread_cond_wait(&sp->cond, &sp->lock);
 	pthread_mutex_unlock(&sp->lock);
+	spool_pool_drain(sp);
 	pthread_cond_destroy(&sp->cond);
 	pthread_mutex_destroy(&sp->lock);
 	spool_destroy(sp);
@@ -934,6 +1041,8 @@ spool_msg_new(struct spool *sp, const char *queue, char id_out[ID_LEN + 1])
 	m->sp = sp;
 	snprintf(m->queue, sizeof(m->queue), "%s", queue);
 	m->fd = -1;
+	if (sp->do_fsync && spool_pool_take(sp, m))
+		m->entry_durable = true;
 	for (int t = 0; t < SPOOL_NEW_TRIES && m->fd < 0; t++) {
 		id_new(m->id);
 		m->fd = openat(sp->tmp_fd, m->id, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
@@ -1163,7 +1272,7 @@ spool_commit_inline(struct spool *sp, struct spool_msg *m)
 static void
 spool_commit_batch(struct spool *sp, struct spool_msg *batch)
 {
-	size_t n = 0, nok = 0;
+	size_t n = 0, nnew = 0;
 
 	/* 1: the rest of each file to disk. */
 	for (struct spool_msg *m = batch; m != NULL; m = m->next) {
@@ -1178,11 +1287,12 @@ spool_commit_batch(struct spool *sp, struct spool_msg *batch)
 		if (m->err != 0)
 			unlinkat(sp->tmp_fd, m->id, 0);
 		else
-			nok++;
+			nnew += !m->entry_durable;
 	}
 
-	/* 2: tmp/ once, for the new entries: now every message is durable. */
-	if (nok > 0 && sp->do_fsync && fsync(sp->tmp_fd) < 0) {
+	/* 2: tmp/ once, for entries not from the pool: now every message is
+	 * durable. Not needed when all came from the pool. */
+	if (nnew > 0 && sp->do_fsync && fsync(sp->tmp_fd) < 0) {
 		int e = errno;
 		for (struct spool_msg *m = batch; m != NULL; m = m->next)
 			if (m->err == 0) {
@@ -1201,6 +1311,10 @@ spool_commit_batch(struct spool *sp, struct spool_msg *batch)
 		next = m->next;
 		spool_msg_report(m, n);
 	}
+
+	/* 5: after the acks, top the pool up if it runs low. */
+	if (sp->do_fsync)
+		spool_pool_fill(sp);
 }
 
 /* A committer thread: takes every pending message at once, until close. */

@@ -88,6 +88,30 @@ count_dir(const char *path)
 	return n;
 }
 
+/*
+ * Files in tmp/ other than the spool's pool of empty files made ahead
+ * (fsync on): the messages being written or left behind.
+ */
+static int
+count_tmp(void)
+{
+	char p[600];
+	struct stat st;
+	DIR *d = opendir(path_in("tmp"));
+	int n = 0;
+	if (d == NULL)
+		return -1;
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/tmp/%s", sdir, de->d_name);
+		if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 static bool
 exists(const char *path)
 {
@@ -281,7 +305,7 @@ START_TEST(test_roundtrip)
 	char rel[64];
 	snprintf(rel, sizeof(rel), "queue/spool/%s", id);
 	ck_assert(exists(path_in(rel)));
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), 1);
 
 	/* The file: message bytes first, then the envelope. */
@@ -383,10 +407,10 @@ START_TEST(test_abort)
 	struct spool_msg *m = spool_msg_new(sp, "spool", NULL);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(spool_msg_write(m, body, 100000), 0);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 1);
+	ck_assert_int_eq(count_tmp(), 1);
 	spool_msg_abort(m);
 	spool_msg_abort(NULL);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	ck_assert_int_le(count_dir(path_in("queue/spool")), 0);
 	free(body);
 	spool_close(sp);
@@ -408,7 +432,7 @@ START_TEST(test_reader)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_uint_eq(spool_msg_size(m), 100007);
 	spool_msg_abort(m);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	unsigned char *got = malloc(100008);
 	ck_assert_int_eq(pread(fd, got, 100008, 0), 100007);
 	ck_assert_int_eq(memcmp(got, body, 100007), 0);
@@ -445,7 +469,7 @@ START_TEST(test_write_error_sticky)
 	spool_msg_commit(m, &plain_env, base, commit_cb, &r);
 	run_until(&got, 1);
 	ck_assert_int_eq(r.err, EFBIG);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), 0);
 
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
@@ -465,10 +489,18 @@ START_TEST(test_tmp_cleanup)
 	snprintf(rel, sizeof(rel), "tmp/%s", id);
 	write_file(path_in(rel), "Subject: partial\r\n", 18);
 	write_file(path_in("tmp/not-an-id"), "x", 1);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 2);
+	/* And an unused pool file (empty) of the killed daemon. */
+	char pid[ID_LEN + 1], prel[64];
+	id_new(pid);
+	snprintf(prel, sizeof(prel), "tmp/%s", pid);
+	write_file(path_in(prel), "", 0);
+	ck_assert_int_eq(count_dir(path_in("tmp")), 3);
 
 	sp = open_spool(true, 1);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert(!exists(path_in(rel)));
+	ck_assert(!exists(path_in(prel)));
+	ck_assert(!exists(path_in("tmp/not-an-id")));
 	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
 	ck_assert_int_eq(count_dir(path_in("queue")), 0);
 	spool_close(sp);
@@ -744,7 +776,7 @@ concurrent(bool do_fsync)
 		ck_assert_str_eq(recs[i].id, ids[i]);
 	}
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), N);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 
 	struct list_acc a;
 	list_acc_init(&a, N);
@@ -862,7 +894,7 @@ START_TEST(test_queue_names)
 	ck_assert_ptr_null(spool_msg_new(sp, NULL, NULL));
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(count_dir(path_in("queue")), 3);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	spool_close(sp);
 }
 END_TEST
@@ -1104,7 +1136,7 @@ START_TEST(test_recover_committed_tmp)
 	ck_assert_int_eq(rmdir(path_in("queue/outgoing")), 0);
 
 	sp = open_spool(true, 1);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
 	size_t m1, m2;
 	unsigned char *after1 = read_file(path_in(q1s), &m1);
@@ -1154,7 +1186,8 @@ START_TEST(test_recover_truncated_everywhere)
 	for (size_t cut = 0; cut <= n; cut++) {
 		write_file(path_in(rel), file, cut);
 		sp = open_spool(false, 1);
-		ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+		ck_assert_int_eq(count_tmp(), 0);
+		ck_assert(!exists(path_in(rel)));
 		ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
 		ck_assert_msg(exists(path_in(q)) == (cut == n), "cut at %zu of %zu", cut, n);
 		spool_close(sp);
@@ -1186,7 +1219,8 @@ START_TEST(test_recover_bad_mac)
 	snprintf(rel, sizeof(rel), "tmp/%s", id);
 	write_file(path_in(rel), file, n);
 	sp = open_spool(true, 1);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert(!exists(path_in(rel)));
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), 0);
 	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
 	spool_close(sp);
@@ -1286,7 +1320,12 @@ START_TEST(test_recover_forged_footer)
 		spool_entry_clear(&e);
 	}
 	sp = open_spool(true, 1);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
+	for (int v = 0; v < NVAR; v++) {
+		char t[128];
+		snprintf(t, sizeof(t), "tmp/%s", ids[v]);
+		ck_assert(!exists(path_in(t)));
+	}
 	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), 1);
 	char rel[64];
@@ -1337,6 +1376,46 @@ START_TEST(test_old_format_queue)
 }
 END_TEST
 
+/* fsync on: messages take files made ahead (their entries already durable)
+ * from the pool, which is refilled after commits and removed at close;
+ * fsync off: no pool. */
+START_TEST(test_pool)
+{
+	struct spool *sp = open_spool(true, 1);
+	int pool = count_dir(path_in("tmp"));
+	ck_assert_int_gt(pool, 0);
+	ck_assert_int_eq(count_tmp(), 0);
+	char id[ID_LEN + 1], rel[64];
+	struct spool_msg *m = spool_msg_new(sp, "spool", id);
+	ck_assert_ptr_nonnull(m);
+	/* No new file: it is one of the pool's. */
+	ck_assert_int_eq(count_dir(path_in("tmp")), pool);
+	snprintf(rel, sizeof(rel), "tmp/%s", id);
+	ck_assert(exists(path_in(rel)));
+	spool_msg_abort(m);
+	ck_assert_int_eq(count_dir(path_in("tmp")), pool - 1);
+	/* Use up more than half: the committer refills it. */
+	int got = 0;
+	struct rec *recs = calloc((size_t)pool, sizeof(*recs));
+	ck_assert_ptr_nonnull(recs);
+	for (int i = 0; i < pool; i++)
+		commit_one(sp, "spool", "Subject: pool\r\n\r\nx\r\n", &recs[i], &got);
+	run_until(&got, pool);
+	for (int i = 0; i < pool; i++)
+		ck_assert_int_eq(recs[i].err, 0);
+	ck_assert_int_eq(count_dir(path_in("queue/spool")), pool);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert_int_gt(count_dir(path_in("tmp")), pool / 2);
+	free(recs);
+	spool_close(sp);
+	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+
+	sp = open_spool(false, 1);
+	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	spool_close(sp);
+}
+END_TEST
+
 /* The key: 32 bytes, mode 0600, kept across opens; a bad one stops open. */
 START_TEST(test_commit_key)
 {
@@ -1379,6 +1458,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_recover_forged_footer);
 	tcase_add_test(tc, test_old_format_queue);
 	tcase_add_test(tc, test_commit_key);
+	tcase_add_test(tc, test_pool);
 	tcase_add_test(tc, test_minimal_envelope);
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_reader);
