@@ -3,14 +3,17 @@
  *
  * A message is written to tmp/<id> by the I/O thread that receives it
  * (buffered, full buffers go to the page cache with write(2), never an
- * fsync there). spool_msg_commit() appends the envelope and the footer to
- * the buffer and queues the message for the committer threads. A
- * committer takes every pending message at once (a batch) and, for each,
- * writes what is left, fdatasyncs and closes it; then renames each into
- * queue/<name>/; then fsyncs each queue directory the batch touched once;
- * and only then posts the callbacks (group commit). Several committers
- * run batches side by side, so their fsyncs share the file system's
- * journal commits.
+ * fsync there; every byte also goes through the message's HMAC).
+ * spool_msg_commit() appends the envelope and the sealed footer to the
+ * buffer and queues the message for the committer threads. A committer
+ * takes every pending message at once (a batch) and, for each, writes
+ * what is left, fdatasyncs and closes it; fsyncs tmp/ once if a message
+ * of the batch is not in a pool file (see spool.h); renames each into
+ * queue/<name>/ (no fsync: the message is already durable in tmp/, and
+ * start-up recovery finds it there if a crash comes before the next
+ * journal commit); then posts the callbacks (group commit); then tops up
+ * the pool. Several committers run batches side by side, so their
+ * fdatasyncs share the file system's journal commits.
  *
  * The file format itself (envelope, escaping, footer) is spool_format.c.
  */

@@ -28,21 +28,36 @@
  * Version 1 files (from before the seal: "MAILETD-ENVELOPE 1", no queue
  * line, footer "MAILETD-FOOTER <offset>\n") are still read in queues.
  *
- * Commit (one journal commit on ext4 per batch): write the envelope and
- * footer, fdatasync the file, fsync tmp/ once per batch (nearly free on
- * ext4 after the fdatasync: the entry was created in a transaction the
- * fdatasync already committed). The message is now durable: a crash from
- * here on finds it in tmp/ with a valid seal. Then rename it into
- * queue/<name>/, without an fsync of its own (the next journal commit
- * carries it; a queue directory new since start is fsync'd into queue/
- * first, once), and only then is the commit callback told success and
- * may the server say 250. The rename is done before the ack although it
- * is not needed for durability: it costs no flush, and it keeps "250 said
- * => the file is in queue/" for mailetctl and the queue's readers.
- * Commits are done by committer threads, never on an I/O thread, and
- * the tmp/ fsync is shared by every message committed in the same batch
- * (group commit). With fsync off there is nothing to wait for, and the
- * commit (close, rename) runs on the I/O thread itself.
+ * Commit: write the envelope and footer, fdatasync the file; if the file
+ * was not taken from the pool (below), fsync tmp/ once per batch. The
+ * message is now durable: a crash from here on finds it in tmp/ with a
+ * valid seal. Then rename it into queue/<name>/, without an fsync of its
+ * own (the next journal commit carries it; a queue directory new since
+ * start is fsync'd into queue/ first, once), and only then is the commit
+ * callback told success and may the server say 250. The rename is done
+ * before the ack although durability does not need it: it costs no
+ * flush, and it keeps "250 said => the file is in queue/" for mailetctl
+ * and the queue's readers. Commits are done by committer threads, never
+ * on an I/O thread, several messages per batch (group commit).
+ *
+ * The pool (fsync on): up to 128 empty files made ahead in tmp/ under
+ * fresh ids, their directory entries made durable by one fsync of tmp/
+ * per refill (a committer tops the pool up after a batch when fewer than
+ * 64 are left; one refill serves 64+ messages). spool_msg_new takes the
+ * oldest; the commit of such a message is one fdatasync: one journal
+ * commit on ext4, and no separate fsync of tmp/, which on ext4 costs a
+ * cache flush even when the entry is already committed, and a journal
+ * commit of its own when other sessions created files in tmp/ meanwhile
+ * (as the old fsync of the queue directory did after the rename). When
+ * the pool is empty, spool_msg_new creates its own file and the batch
+ * fsyncs tmp/. Ids from the pool were drawn when the file was made, a
+ * little before the message arrived: ids still sort by creation, but
+ * only about by arrival. Unused pool files are removed by spool_close;
+ * after a crash they are empty and removed by the recovery.
+ *
+ * With fsync off there is nothing to wait for: no pool, and the commit
+ * (close, rename) runs on the I/O thread itself instead of going to a
+ * committer thread and back.
  *
  * Start-up recovery: a file in tmp/ whose seal checks (footer, envelope,
  * MAC over the whole file) is a committed message: it is fdatasync'd
