@@ -516,20 +516,35 @@ spool_recover_tmp(struct spool *sp, bool *changed, char *err, size_t errlen)
 			fd = openat(sp->tmp_fd, names[i],
 			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 		if (fd >= 0) {
-			const char *bad;
+			const char *bad = NULL, *corrupt_why = NULL;
 			struct spool_entry e;
-			if (spool_format_check_seal(fd, sp->key, id, &bad) < 0) {
-				if (errno != EINVAL) {
-					log_warn(id,
-					    "event=spool-tmp-keep file=%s error=\"%s\"", q,
-					    strerror(errno));
+			int sr = spool_format_check_seal(fd, sp->key, id, &bad);
+			if (sr < 0 && errno != EINVAL && errno != EBADMSG) {
+				log_warn(id, "event=spool-tmp-keep file=%s error=\"%s\"", q,
+				    strerror(errno));
+				close(fd);
+				continue;
+			}
+			bool sealed = sr == 0;
+			if (sr < 0 && errno == EBADMSG) {
+				/*
+				 * A well-formed footer with a wrong MAC: not committed
+				 * (never queued), but kept in corrupt/ rather than
+				 * deleted, for the administrator: it is either a forgery
+				 * in a client's bytes or a file sealed under a
+				 * commit.key that has since been replaced.
+				 */
+				corrupt_why = "sealed footer with a wrong MAC (forged, or another key)";
+			} else if (sealed && !spool_recover_entry(fd, &e, &bad)) {
+				if (bad == NULL) { /* unreadable now: keep it */
 					close(fd);
 					continue;
 				}
-			} else if (!spool_recover_entry(fd, &e, &bad)) {
+				corrupt_why = bad;
+			}
+			if (corrupt_why != NULL) {
 				close(fd);
-				if (bad == NULL) /* unreadable: keep it */
-					continue;
+				bad = corrupt_why;
 				char dst[256];
 				if (spool_move_corrupt(sp, sp->tmp_fd, "tmp", names[i], dst, sizeof(dst)) <
 				    0) {
@@ -553,7 +568,7 @@ spool_recover_tmp(struct spool *sp, bool *changed, char *err, size_t errlen)
 				    "moved-to=%s",
 				    q, bad, log_quote(qd, sizeof(qd), shown, strlen(shown)));
 				continue;
-			} else {
+			} else if (sealed) {
 				/* Committed: make sure of the bytes, then into its queue. */
 				char dst[SPOOL_QUEUE_NAME_MAX + 1 + ID_LEN + 1];
 				int e_err = 0;

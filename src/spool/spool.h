@@ -62,8 +62,12 @@
  * Start-up recovery: a file in tmp/ whose seal checks (footer, envelope,
  * MAC over the whole file) is a committed message: it is fdatasync'd
  * (a kill -9 may have left it in the page cache only) and moved into the
- * queue its envelope names, which is fsync'd. Anything else in tmp/ is
- * an interrupted transfer, never acknowledged, and deleted. The seal is
+ * queue its envelope names, which is fsync'd. A file whose footer is
+ * well-formed but whose MAC is wrong is not committed either: it goes to
+ * corrupt/ (as "tmp.<id>", with a warning), since it is a forgery in a
+ * client's bytes or a file sealed under a commit.key that was replaced
+ * (keep commit.key with the spool). Anything else in tmp/ is an
+ * interrupted transfer, never acknowledged, and deleted. The seal is
  * what makes this safe: a client controls the message bytes, and a
  * transfer interrupted mid-DATA could end with bytes that look exactly
  * like an envelope and a footer (choosing the recipients: an open relay

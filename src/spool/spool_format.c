@@ -541,7 +541,7 @@ spool_format_check_seal(
 	}
 	*why = "bad MAC";
 	if (CRYPTO_memcmp(want, got, SPOOL_FORMAT_MAC_HEX) != 0) {
-		errno = EINVAL;
+		errno = EBADMSG;
 		return -1;
 	}
 	return 0;

@@ -91,7 +91,9 @@ int spool_format_write_sealed(const struct spool_envelope *env, const char *queu
  * whose footer, envelope magic and MAC (keyed by keyed, over the domain
  * prefix, id and every byte before the MAC) are right. Reads the whole
  * file. 0 when sealed; -1 with errno: EINVAL and a reason in *why for a
- * file that is not (an interrupted transfer), else a read error.
+ * file that is not (an interrupted transfer); EBADMSG for a well-formed
+ * version 2 file whose MAC is wrong (a footer forged in the message
+ * bytes, or a file sealed under another key); else a read error.
  */
 int spool_format_check_seal(
     int fd, const struct spool_format_mac *keyed, const char *id, const char **why);
