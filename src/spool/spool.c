@@ -70,7 +70,6 @@ struct spool {
 	bool stopping;
 	struct spool_queue *queues;
 	size_t nqueues;
-	unsigned inline_commits; /* fsync off: commits running on I/O threads */
 	/* The pool: a ring of ready files, oldest (smallest id) first. */
 	struct spool_slot {
 		int fd;
@@ -787,7 +786,6 @@ spool_subdir(int dfd, const char *sub, bool *created)
 }
 
 static void *spool_committer(void *arg);
-static void spool_commit_inline(struct spool *sp, struct spool_msg *m);
 
 /*
  * fsync on: tops the pool up to SPOOL_POOL_SIZE files. The files are
@@ -1007,11 +1005,6 @@ spool_close(struct spool *sp)
 	/* Committers leave only once the pending list is empty. */
 	for (unsigned i = 0; i < sp->nthreads; i++)
 		pthread_join(sp->threads[i], NULL);
-	/* And commits running on I/O threads (fsync off) finish. */
-	pthread_mutex_lock(&sp->lock);
-	while (sp->inline_commits > 0)
-		pthread_cond_wait(&sp->cond, &sp->lock);
-	pthread_mutex_unlock(&sp->lock);
 	spool_pool_drain(sp);
 	pthread_cond_destroy(&sp->cond);
 	pthread_mutex_destroy(&sp->lock);
@@ -1171,10 +1164,6 @@ spool_msg_commit(struct spool_msg *m, const struct spool_envelope *env, struct e
 	    m->err == 0)
 		m->err = errno != 0 ? errno : EIO;
 
-	if (!sp->do_fsync) {
-		spool_commit_inline(sp, m);
-		return;
-	}
 	pthread_mutex_lock(&sp->lock);
 	if (sp->stopping) {
 		pthread_mutex_unlock(&sp->lock);
@@ -1246,40 +1235,6 @@ spool_msg_report(struct spool_msg *m, size_t batch)
 		log_debug(m->id, "event=spool-commit queue=%s size=%" PRIu64 " batch=%zu", m->queue,
 		    m->size, batch);
 	xcall(m->base, spool_msg_done, m);
-}
-
-/*
- * fsync off: there is nothing to wait for, so the commit (write what is
- * buffered, close, rename) runs here on the I/O thread instead of being
- * handed to a committer thread and back; the callback still comes later
- * through xcall. spool_close waits for commits running here.
- */
-static void
-spool_commit_inline(struct spool *sp, struct spool_msg *m)
-{
-	pthread_mutex_lock(&sp->lock);
-	bool stopping = sp->stopping;
-	sp->inline_commits++;
-	pthread_mutex_unlock(&sp->lock);
-
-	spool_msg_flush(m);
-	if (close(m->fd) < 0 && m->err == 0)
-		m->err = errno;
-	m->fd = -1;
-	free(m->buf);
-	m->buf = NULL;
-	if (stopping && m->err == 0)
-		m->err = ECANCELED;
-	if (m->err != 0)
-		unlinkat(sp->tmp_fd, m->id, 0);
-	else
-		spool_msg_enqueue(sp, m);
-	spool_msg_report(m, 1);
-
-	pthread_mutex_lock(&sp->lock);
-	if (--sp->inline_commits == 0 && sp->stopping)
-		pthread_cond_broadcast(&sp->cond);
-	pthread_mutex_unlock(&sp->lock);
 }
 
 /*

@@ -55,9 +55,9 @@
  * only about by arrival. Unused pool files are removed by spool_close;
  * after a crash they are empty and removed by the recovery.
  *
- * With fsync off there is nothing to wait for: no pool, and the commit
- * (close, rename) runs on the I/O thread itself instead of going to a
- * committer thread and back.
+ * With fsync off there is no pool, and no flush; the committers still
+ * do the close and rename (doing them on the I/O thread instead, to save
+ * the hand-offs, measured no better at 20 sessions on 2 cores).
  *
  * Start-up recovery: a file in tmp/ whose seal checks (footer, envelope,
  * MAC over the whole file) is a committed message: it is fdatasync'd
