@@ -4,9 +4,9 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 
-pkgs="gcc make autoconf pkg-config libevent-dev libssl-dev libxml2-dev libcrypt-dev check
+pkgs="gcc make autoconf pkg-config libevent-dev libssl-dev libxml2-dev libcrypt-dev libunbound-dev check
 clang libclang-rt-14-dev swaks libnet-ssleay-perl libio-socket-ssl-perl curl python3 openssl
-procps nmap postfix"
+procps nmap postfix haproxy default-jdk-headless libmail-java spamd"
 
 missing=""
 for p in $pkgs; do

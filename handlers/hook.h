@@ -8,8 +8,26 @@
  * order; the first result that is not HOOK_DECLINED decides, as in James
  * (reference/james.md 1b.3): OK runs the core command with its normal
  * reply and skips later handlers; DENY and DENYSOFT reply with the
- * handler's code and text (defaults 554 5.7.1 / 451 4.7.1); DISCONNECT
- * replies and closes. Only the session writes replies.
+ * handler's code and text (defaults 554 / 451); DISCONNECT replies and
+ * closes. Only the session writes replies.
+ *
+ * Configuration: a handler named in <handlerchain> may have a configure
+ * function that reads its own child elements (src/config/cfg_xml.h) into a
+ * configuration object; every hook call then finds it in s->conf. Core
+ * handlers and handlers without configure get s->conf == NULL.
+ *
+ * Per-session state: *s->state is a slot owned by the handler for this
+ * session (NULL at connect); whatever the handler stores there is freed
+ * at disconnect with state_free (free() when state_free is NULL).
+ *
+ * PENDING: a hook that must wait (DNS, a worker thread) calls
+ * hook_suspend(s) to get a handle, returns HOOK_PENDING, and later calls
+ * hook_resume(handle, result) exactly once on the session's thread. The
+ * session reads no input meanwhile and is not freed until it was resumed
+ * (a resume after the client left is accepted and ignored). A resumed
+ * HOOK_DECLINED lets the chain go on with the next handler. Only the
+ * connect, helo, mail, rcpt and message hooks may wait; elsewhere (MAIL
+ * parameters, unknown command, quit) PENDING is answered 451.
  */
 #ifndef MAILETD_HOOK_H
 #define MAILETD_HOOK_H
@@ -21,7 +39,12 @@
 
 struct config;
 struct cfg_server;
+struct cfg_xml;
+struct _xmlNode;
 struct smtp_path;
+struct smtp_param;
+struct chain;
+struct spool_msg;
 
 enum hook_verdict {
 	HOOK_DECLINED = 0,
@@ -29,16 +52,34 @@ enum hook_verdict {
 	HOOK_DENY,
 	HOOK_DENYSOFT,
 	HOOK_DISCONNECT,
+	HOOK_PENDING,
 };
 
 struct hook_result {
 	enum hook_verdict verdict;
 	int code;           /* 0 = the default for the verdict */
-	const char *ecode;  /* enhanced status code, NULL = default */
+	const char *ecode;  /* enhanced status code, NULL = default (none) */
 	const char *text;   /* static or handler-owned text, NULL = default */
 };
 
 #define HOOK_RESULT_DECLINED ((struct hook_result){ .verdict = HOOK_DECLINED })
+
+struct hook_pending;
+struct event_base;
+struct worker_pool;
+
+/* The session's side of a PENDING hook (set by the session). */
+typedef void hook_resume_fn(void *arg, struct hook_result r);
+
+/* A MAIL or RCPT parameter (the argument of a CHAIN_MAIL_PARAM call). */
+struct hook_param {
+	const char *name;   /* upper-cased keyword, NUL-terminated */
+	const char *value;  /* NUL-terminated, "" for a bare keyword */
+};
+
+/* Mail attributes a message hook adds to the spool envelope. */
+#define HOOK_ATTRS_MAX 16
+/* Header fields MAIL/RCPT hooks add to a transaction's message. */
 
 /* The session as handlers see it; the session keeps it current. */
 struct hook_session {
@@ -49,23 +90,167 @@ struct hook_session {
 	const char *client_text;          /* client address as text */
 	const char *helo;                 /* HELO/EHLO argument, NULL before */
 	bool esmtp;                       /* EHLO (or LHLO) rather than HELO */
+	bool tls_active;                  /* the connection is under TLS */
 	bool relaying_allowed;            /* authorizedAddresses or AUTH */
 	bool authenticated;               /* a successful AUTH */
 	const char *auth_user;            /* the authenticated user, or NULL */
 	bool auth_announced;              /* EHLO offers AUTH to this client now */
 	const struct smtp_path *sender;   /* NULL outside a transaction */
+	/* RCPT hooks: the command's parameters (names upper-cased); only
+	 * parameters some handler declares get this far. */
+	const struct hook_param *rcpt_params;
+	size_t nrcpt_params;
 	size_t nrcpts;                    /* recipients accepted so far */
+	unsigned long tx_serial;          /* changes whenever a transaction ends (RSET,
+	                                     HELO/EHLO, end of message) */
+	unsigned long mail_serial;        /* changes with every MAIL command (its
+	                                     parameters start afresh) */
+	/* Connect hooks may set a maximum life of the connection (ms, 0 =
+	 * none); the session then closes it silently when it is over. */
+	unsigned long long lifespan_ms;
+
+	/* Message hooks: the header block of the message as the client sent
+	 * it (before the blank line; at most HOOK_HEADERS_MAX octets kept),
+	 * and its real size and number of header fields. */
+	const char *headers;
+	size_t headers_len;
+	bool headers_truncated;           /* the block is longer than what is kept */
+	size_t headers_size;              /* octets of the whole header block */
+	size_t headers_fields;            /* header fields (continuations not counted) */
+
+	/* Message hooks: the message being received (the spool's temporary
+	 * file; read it with hook_message_fd), NULL elsewhere. */
+	struct spool_msg *msg;
+
+	/* Message hooks may add header fields on top of the message
+	 * (hook_add_header); the session owns the buffer. */
+	char *prepend;
+	size_t prepend_len;
+
+	/* Message hooks may add mail attributes (name, value: static or
+	 * owned by the handler's configuration). */
+	const char *attr_names[HOOK_ATTRS_MAX];
+	const char *attr_values[HOOK_ATTRS_MAX];
+	size_t nattrs;
+
+	/* Set by the runner for each call (see the comment at the top). */
+	const void *conf;
+	void **state;
+	void **slots;                     /* every handler's state slot (chain.h) */
+	const struct chain *chain;        /* the chain the slots belong to */
+
+	/* The session's event loop and the daemon's worker pool (may be
+	 * NULL): a hook may run blocking work on the pool and resume on base. */
+	struct event_base *base;
+	struct worker_pool *workers;
+
+	/* Set by the session: how a PENDING hook resumes it. */
+	hook_resume_fn *resume;
+	void *resume_arg;
+	struct hook_pending *pending;     /* the handle of the call in progress */
+};
+
+#define HOOK_HEADERS_MAX (64 * 1024)
+
+/* Where a hook call is: which hook, and the handler it stopped at. */
+enum chain_hook {
+	CHAIN_CONNECT,
+	CHAIN_HELO,
+	CHAIN_MAIL,
+	CHAIN_MAIL_PARAM,
+	CHAIN_RCPT,
+	CHAIN_UNKNOWN,
+	CHAIN_MESSAGE,
+	CHAIN_QUIT,
+	CHAIN_DISCONNECT,
 };
 
 struct handler_def {
 	const char *name;         /* mailetd's short name */
 	const char *james_class;  /* the James class it stands for, or NULL */
+	const char *summary;      /* one line for -t -v and docs */
+
+	/*
+	 * Reads the handler's own child elements of node (its <handler>);
+	 * problems are reported with cfg_error/cfg_warn ("file:line: <elem>:
+	 * reason"). Returns 0 with *conf set (may be NULL), or -1.
+	 */
+	int (*configure)(struct cfg_xml *x, const struct _xmlNode *node, void **conf);
+	void (*conf_free)(void *conf);
+	void (*state_free)(void *state);
+
 	struct hook_result (*connect)(const struct hook_session *s);
+	/* HELO/EHLO argument; ehlo_keywords may add EHLO lines (below). */
 	struct hook_result (*helo)(const struct hook_session *s, const char *arg);
+	/* EHLO keywords this handler contributes: up to max lines into out. */
+	size_t (*ehlo_keywords)(const struct hook_session *s, const char **out, size_t max);
 	struct hook_result (*mail)(const struct hook_session *s, const struct smtp_path *sender);
+	/* MAIL parameters: names this handler takes (NULL-terminated) and the hook. */
+	const char *const *mail_params;
+	struct hook_result (*mail_param)(const struct hook_session *s, const struct hook_param *p);
 	struct hook_result (*rcpt)(const struct hook_session *s, const struct smtp_path *rcpt);
-	/* After the end of data, before the message is committed. */
+	/* RCPT parameters this handler declares (NULL-terminated); any other
+	 * RCPT parameter gets 504 (james.md 1b.3). */
+	const char *const *rcpt_params;
+	struct hook_result (*unknown)(const struct hook_session *s, const char *verb);
+	/* After the end of data, before the message is committed; s->headers is set. */
 	struct hook_result (*message)(const struct hook_session *s, unsigned long long size);
+	struct hook_result (*quit)(const struct hook_session *s);
+	/* The session ends; the result is ignored. */
+	void (*disconnect)(const struct hook_session *s);
 };
+
+/*
+ * PENDING (see the top): takes the handle of the hook call in progress.
+ * Call only from a hook that will return HOOK_PENDING.
+ */
+struct hook_pending *hook_suspend(const struct hook_session *s);
+/* Resumes the session with the hook's real result, on the session's thread. */
+void hook_resume(struct hook_pending *p, struct hook_result r);
+
+/*
+ * The value of header field name (any case) in the message's header block,
+ * index-th occurrence (0 = first), unfolded into out (outsz bytes,
+ * truncated, NUL-terminated). Returns the unfolded length, or -1 when there
+ * is no such field.
+ */
+long hook_header(const struct hook_session *s, const char *name, size_t index, char *out,
+    size_t outsz);
+
+/*
+ * The per-session state of another handler of the same chain (James's
+ * hooks of one extension share the transaction's state: a MAIL parameter
+ * hook records, the message hook reads). NULL if def is not in the chain
+ * or has no state yet.
+ */
+void *hook_peer_state(const struct hook_session *s, const struct handler_def *def);
+
+/*
+ * Message hooks: a new read-only descriptor on the whole message as it
+ * will be delivered (the bytes at offsets 0 to the hook's size argument:
+ * mailetd's Received header, then the data, dot-unstuffed, CRLF lines).
+ * The caller owns it and closes it; it stays readable after the
+ * transaction ends (a PENDING hook may keep reading it). -1 with errno
+ * when there is no message (not a message hook) or on a write error.
+ */
+int hook_message_fd(const struct hook_session *s);
+
+/* Most octets of header fields message hooks may add to one message. */
+#define HOOK_PREPEND_MAX 8192
+
+/*
+ * Message hooks: adds the header field "name: value" on top of the
+ * message, above mailetd's Received header (where RFC 7208 9.1 wants
+ * Received-SPF); fields come out in the order added. name is a field
+ * name (printable US-ASCII but ':'); value has no NUL, and no CR or LF
+ * except in a fold (CRLF followed by a space or a tab, RFC 5322 2.2.3).
+ * The field is added only if the message is accepted. 0, or -1 for a bad
+ * name or value or when HOOK_PREPEND_MAX would be passed.
+ */
+int hook_add_header(const struct hook_session *s, const char *name, const char *value);
+
+/* Adds a mail attribute to the message (message hooks). 0, or -1 if full. */
+int hook_set_attr(const struct hook_session *s, const char *name, const char *value);
+
 
 #endif

@@ -2,15 +2,18 @@
  * mailetd.c - the daemon's main: options, configuration, spool, server.
  *
  *   mailetd [-c CONFDIR] [-d DATADIR] [-D name=value]... [-l LEVEL] [-s FACILITY]
- *   mailetd -t [-c CONFDIR]     check the configuration and exit
+ *   mailetd -t [-v] [-c CONFDIR] check the configuration and exit (-v: and
+ *                                print each server's handler chain)
  *
  * Runs in the foreground (systemd's Type=simple) and logs to stderr.
  */
+#include "../handlers/chain.h"
 #include "config/config.h"
 #include "core/id.h"
 #include "core/log.h"
 #include "core/worker.h"
 #include "core/xmalloc.h"
+#include "dns/dns.h"
 #include "net/server.h"
 #include "spool/spool.h"
 
@@ -44,6 +47,7 @@ usage(FILE *f)
 	    "  -l LEVEL     log level: error, warn, info, debug\n"
 	    "  -s FACILITY  also log to syslog (mail, daemon, local0 ... local7)\n"
 	    "  -t           check the configuration, print every problem, and exit\n"
+	    "  -v           with -t: print the handler chain of every server\n"
 	    "  -h           this help\n"
 	    "  -V           print the version\n");
 }
@@ -75,10 +79,10 @@ main(int argc, char **argv)
 	const char *sys_values[MAILETD_MAX_SYSPROPS];
 	size_t nsys = 0;
 	int level = -1, facility = -1;
-	bool test = false;
+	bool test = false, verbose = false;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:d:D:l:s:thV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:D:l:s:tvhV")) != -1) {
 		switch (ch) {
 		case 'c':
 			confdir = optarg;
@@ -114,6 +118,9 @@ main(int argc, char **argv)
 		case 't':
 			test = true;
 			break;
+		case 'v':
+			verbose = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -146,6 +153,12 @@ main(int argc, char **argv)
 	struct config *cfg = config_load(confdir, &opts, &diag);
 	cfg_diag_print(&diag, stderr, "mailetd");
 	if (test) {
+		for (size_t i = 0; verbose && cfg != NULL && i < cfg->nservers; i++) {
+			const struct cfg_server *sv = &cfg->servers[i];
+			printf("server %s (%s:%ld)%s\n", sv->name, sv->file, sv->line,
+			    sv->enabled ? "" : " disabled");
+			chain_describe(sv->chain != NULL ? sv->chain : chain_core(), stdout);
+		}
 		if (cfg != NULL)
 			printf("configuration OK (%zu warning%s)\n", diag.warnings,
 			    diag.warnings == 1 ? "" : "s");
@@ -194,11 +207,23 @@ main(int argc, char **argv)
 	if (!cfg->main.fsync)
 		log_warn(NULL, "event=unsafe msg=\"spool fsync is off: a crash can lose "
 			       "acknowledged mail\"");
+	/* One resolver for the whole daemon (dnsservice.xml, docs/dns.md). */
+	struct dns *dns = dns_new(&cfg->dns, err, sizeof(err));
+	if (dns == NULL) {
+		log_error(NULL, "event=fatal msg=\"cannot start the DNS resolver: %s\"", err);
+		spool_close(spool);
+		free(spooldir);
+		config_free(cfg);
+		return 1;
+	}
+	/* The DNS-based handlers find it in their session's configuration. */
+	cfg->resolver = dns;
 	/* One pool for the whole daemon: password hashing for SMTP AUTH. */
 	struct worker_pool *workers = worker_pool_new(cfg->io_workers > 2 ? cfg->io_workers : 2);
 	struct server *srv = server_new(cfg, spool, workers, err, sizeof(err));
 	if (srv == NULL) {
 		log_error(NULL, "event=fatal msg=\"%s\"", err);
+		dns_free(dns);
 		worker_pool_free(workers);
 		spool_close(spool);
 		free(spooldir);
@@ -210,6 +235,9 @@ main(int argc, char **argv)
 	int rc = server_run(srv);
 	/* Queued checks post their results while the loops still exist. */
 	worker_pool_free(workers);
+	/* The sessions are gone, so every lookup they started has ended;
+	 * stop the resolver while the I/O loops' bases still exist. */
+	dns_free(dns);
 	server_free(srv);
 	spool_close(spool);
 	free(spooldir);

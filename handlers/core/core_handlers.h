@@ -11,5 +11,7 @@ extern const struct handler_def handler_auth_required;
 extern const struct handler_def handler_relay;
 /* PostmasterAbuseRcptHook: postmaster@ and abuse@ are always accepted. */
 extern const struct handler_def handler_postmaster;
+/* SenderAuthIdentifyVerificationHook: <verifyIdentity>. */
+extern const struct handler_def handler_verify_identity;
 
 #endif

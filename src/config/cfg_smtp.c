@@ -5,6 +5,7 @@
 #include "../core/netaddr.h"
 #include "../core/xmalloc.h"
 #include "../net/tls.h"
+#include "cfg_chain.h"
 #include "cfg_xml.h"
 
 #include <ctype.h>
@@ -44,7 +45,7 @@ enum {
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static cfg_field_fn smtp_bind, smtp_hello, smtp_authorized, smtp_tls, smtp_verify,
-    smtp_handlerchain, smtp_proxy, smtp_disabled_features, smtp_auth_unsupported,
+    smtp_handlerchain, smtp_disabled_features, smtp_auth_unsupported,
     smtp_auth_announce, smtp_auth_legacy, smtp_sasl_mechs, smtp_plain_disallowed;
 
 /*
@@ -126,8 +127,8 @@ static const struct cfg_field server_fields[] = {
 	{ .name = "tls", .type = CFG_T_FUNC, .fn = smtp_tls },
 	{ .name = "verifyIdentity", .type = CFG_T_FUNC, .fn = smtp_verify },
 	{ .name = "handlerchain", .type = CFG_T_FUNC, .fn = smtp_handlerchain },
-	{ .name = "proxyRequired", .type = CFG_T_FUNC, .fn = smtp_proxy },
-	{ .name = "proxyFirst", .type = CFG_T_IGNORE },
+	{ .name = "proxyRequired", .type = CFG_T_BOOL, .def = 0, .off = SRV(proxy_required) },
+	{ .name = "proxyFirst", .type = CFG_T_BOOL, .def = 1, .off = SRV(proxy_first) },
 	{ .name = "disabledFeatures", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT,
 	    .fn = smtp_disabled_features },
 	/* Java/Netty tuning with no meaning for mailetd. */
@@ -165,8 +166,8 @@ static const struct cfg_field lmtp_fields[] = {
 	{ .name = "ioWorkerCount", .type = CFG_T_UINT, .min = 1, .max = 1024, .def = 0,
 	    .off = SRV(io_workers) },
 	{ .name = "handlerchain", .type = CFG_T_FUNC, .fn = lmtp_handlerchain },
-	{ .name = "proxyRequired", .type = CFG_T_FUNC, .fn = smtp_proxy },
-	{ .name = "proxyFirst", .type = CFG_T_IGNORE },
+	{ .name = "proxyRequired", .type = CFG_T_BOOL, .def = 0, .off = SRV(proxy_required) },
+	{ .name = "proxyFirst", .type = CFG_T_BOOL, .def = 1, .off = SRV(proxy_first) },
 	{ .name = "tls", .type = CFG_T_FUNC, .fn = lmtp_tls },
 	{ .name = "authorizedAddresses", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
 	{ .name = "auth", .type = CFG_T_FUNC, .fn = lmtp_smtp_only },
@@ -487,24 +488,44 @@ tls_ciphers(struct cfg_xml *x, xmlNode *node, void *base)
 	tls_list(x, node, "cipherSuite", &t->ciphers, &t->nciphers);
 }
 
-/* <clientAuth>: James requires a client certificate when it is present. */
+#define TLS_TRUST_FN(fn, member)                                        \
+	static void fn(struct cfg_xml *x, xmlNode *node, void *base)    \
+	{                                                               \
+		tls_text(x, node, &((struct cfg_tls *)base)->member);   \
+	}
+TLS_TRUST_FN(tls_truststore, truststore)
+TLS_TRUST_FN(tls_truststore_type, truststore_type)
+TLS_TRUST_FN(tls_truststore_secret, truststore_secret)
+
+/* <clientAuth> children (james.md 1a.2); base is the server's struct cfg_tls. */
+static const struct cfg_field client_auth_fields[] = {
+	{ .name = "truststore", .type = CFG_T_FUNC, .fn = tls_truststore },
+	{ .name = "truststoreType", .type = CFG_T_FUNC, .fn = tls_truststore_type },
+	{ .name = "truststoreSecret", .type = CFG_T_FUNC, .fn = tls_truststore_secret },
+};
+
+/*
+ * <clientAuth>: as in James, its presence (even empty) makes a client
+ * certificate mandatory; the truststore is checked by tls.c.
+ */
 static void
 tls_client_auth(struct cfg_xml *x, xmlNode *node, void *base)
 {
-	(void)base;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<clientAuth>: client certificates are not yet supported; none is requested");
+	struct cfg_tls *t = base;
+	t->client_auth = true;
+	cfg_fields_read(x, node, client_auth_fields, NELEM(client_auth_fields), t);
 }
 
+/* <enableOCSPCRLChecks>: revocation checks of client certificates (tls.h). */
 static void
 tls_ocsp(struct cfg_xml *x, xmlNode *node, void *base)
 {
+	struct cfg_tls *t = base;
 	bool on = false;
-	(void)base;
-	if (cfg_xml_bool(x, node, NULL, &on) < 0 || !on)
+	if (cfg_xml_bool(x, node, NULL, &on) < 0)
 		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<enableOCSPCRLChecks>: not yet supported (it concerns client certificates); ignored");
+	t->revocation = on;
+	t->revocation_line = cfg_xml_line(node);
 }
 
 /*
@@ -637,44 +658,30 @@ smtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
 	}
 	s->tls.socket_tls = sock;
 	s->tls.start_tls = start;
+	if (s->tls.revocation && !s->tls.client_auth)
+		cfg_warn(x->diag, x->path, s->tls.revocation_line,
+		    "<enableOCSPCRLChecks>: no effect without <clientAuth> (it concerns client "
+		    "certificates)");
 }
 
-/* James's SenderAuthIdentifyVerificationHook modes. */
-enum { VERIFY_DISABLED, VERIFY_STRICT, VERIFY_RELAXED };
-
+/* James's SenderAuthIdentifyVerificationHook modes (any case). */
 static const struct cfg_keyword verify_words[] = {
-	{ "strict", VERIFY_STRICT },
-	{ "true", VERIFY_STRICT },
-	{ "relaxed", VERIFY_RELAXED },
-	{ "disabled", VERIFY_DISABLED },
-	{ "false", VERIFY_DISABLED },
+	{ "strict", CFG_VERIFY_STRICT },
+	{ "true", CFG_VERIFY_STRICT },
+	{ "relaxed", CFG_VERIFY_RELAXED },
+	{ "disabled", CFG_VERIFY_DISABLED },
+	{ "false", CFG_VERIFY_DISABLED },
 	{ NULL, 0 },
 };
 
-/* <verifyIdentity>: validated; it only concerns authenticated senders. */
+/* <verifyIdentity>: the mode of the core SenderAuthIdentifyVerificationHook. */
 static void
 smtp_verify(struct cfg_xml *x, xmlNode *node, void *base)
 {
-	int mode;
-	(void)base;
-	if (cfg_xml_keyword(x, node, verify_words, &mode) < 0 || mode == VERIFY_DISABLED)
-		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<verifyIdentity>: sender identity verification is not yet supported; ignored");
-}
-
-/* <proxyRequired>: without PROXY support the server must not start. */
-static void
-smtp_proxy(struct cfg_xml *x, xmlNode *node, void *base)
-{
 	struct cfg_server *s = &((struct smtp_ctx *)base)->srv;
-	bool on = false;
-	if (cfg_xml_bool(x, node, NULL, &on) < 0 || !on)
-		return;
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<proxyRequired>: the PROXY protocol is not yet supported; this server is not "
-	    "started");
-	s->enabled = false;
+	int mode;
+	if (cfg_xml_keyword(x, node, verify_words, &mode) == 0)
+		s->verify_identity = (enum cfg_verify)mode;
 }
 
 /* <disabledFeatures> (repeatable): one warning per server. */
@@ -791,101 +798,17 @@ smtp_sasl_mechs(struct cfg_xml *x, xmlNode *node, void *base)
 }
 
 /*
- * True for James's own command-handler loaders (CoreCmdHandlerLoader,
- * NoAuthCmdHandlerLoader): mailetd's built-in commands stand for them.
- */
-static bool
-core_loader(const char *cls)
-{
-	static const char pkg[] = "org.apache.james.smtpserver.";
-	static const char suffix[] = "CmdHandlerLoader";
-	size_t len = strlen(cls);
-	return strncmp(cls, pkg, sizeof(pkg) - 1) == 0 && len >= sizeof(suffix) - 1 &&
-	    strcmp(cls + len - (sizeof(suffix) - 1), suffix) == 0 &&
-	    strchr(cls + sizeof(pkg) - 1, '.') == NULL;
-}
-
-/* Appends cls (taking it over) to the array *v unless it is already there. */
-static void
-list_add(char ***v, size_t *n, char *cls)
-{
-	for (size_t i = 0; i < *n; i++) {
-		if (strcmp((*v)[i], cls) == 0) {
-			free(cls);
-			return;
-		}
-	}
-	*v = xreallocarray(*v, *n + 1, sizeof(**v));
-	(*v)[(*n)++] = cls;
-}
-
-/*
- * <handlerchain>: the handler chain does not run yet; name every
- * configured handler that is not stood in for by the built-in commands,
- * in James's order (configured handlers, then coreHandlersPackage).
+ * <handlerchain>: the server's handler chain (cfg_chain.c). With James's
+ * NoAuthCmdHandlerLoader the server has no AUTH.
  */
 static void
 smtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 {
 	struct smtp_ctx *ctx = base;
-	char **names = NULL, *cls;
-	size_t n = 0;
-
-	for (xmlNode *c = cfg_xml_child(node, NULL); c != NULL; c = cfg_xml_next(c, NULL)) {
-		if (strcmp(cfg_xml_name(c), "handler") != 0) {
-			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
-			    cfg_xml_name(c));
-			continue;
-		}
-		int rc = cfg_xml_attr(x, c, "class", &cls);
-		if (rc == 0)
-			cfg_warn(x->diag, x->path, cfg_xml_line(c),
-			    "<handler>: no class attribute; ignored");
-		if (rc <= 0)
-			continue;
-		if (core_loader(cls))
-			free(cls);
-		else
-			list_add(&names, &n, cls);
-	}
-	if (cfg_xml_attr(x, node, "coreHandlersPackage", &cls) == 1) {
-		/* James's loader without AuthCmdHandler and AuthRequiredHook. */
-		if (strcmp(cls, "org.apache.james.smtpserver.NoAuthCmdHandlerLoader") == 0)
-			ctx->srv.auth_enabled = false;
-		if (core_loader(cls))
-			free(cls);
-		else
-			list_add(&names, &n, cls);
-	}
-	if (n == 0)
-		return;
-
-	size_t len = 1;
-	for (size_t i = 0; i < n; i++)
-		len += strlen(names[i]) * 4 + 4; /* room for quoting */
-	char *text = xmalloc(len), *p = text;
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0) {
-			memcpy(p, ", ", 2);
-			p += 2;
-		}
-		bool plain = true;
-		for (const char *s = names[i]; *s != '\0' && plain; s++)
-			plain = *s > 0x20 && *s < 0x7f && *s != '"';
-		if (plain) {
-			memcpy(p, names[i], strlen(names[i]));
-			p += strlen(names[i]);
-		} else {
-			log_quote(p, len - (size_t)(p - text), names[i], strlen(names[i]));
-			p += strlen(p);
-		}
-		free(names[i]);
-	}
-	*p = '\0';
-	free(names);
-	cfg_warn(x->diag, x->path, cfg_xml_line(node),
-	    "<handlerchain>: handlers not yet supported (they do not run): %s", text);
-	free(text);
+	chain_free(ctx->srv.chain);
+	ctx->srv.chain = cfg_chain_read(x, node, false);
+	if (ctx->srv.chain->core_set == CHAIN_CORE_SMTP_NOAUTH)
+		ctx->srv.auth_enabled = false;
 }
 
 /* --- LMTP ------------------------------------------------------------------------- */
@@ -920,49 +843,31 @@ lmtp_tls(struct cfg_xml *x, xmlNode *node, void *base)
  * mailet-container chain (MailetContainerCmdHandlerLoader,
  * MailetContainerHandler with splitExecution) needs the mailet container,
  * which does not exist yet: it is accepted with a warning and the server
- * delivers directly. Any other handler is named in a warning.
+ * delivers directly. The handlers themselves are read by cfg_chain_read.
  */
 static void
 lmtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 {
 	static const char pkg[] = "org.apache.james.lmtpserver.";
-	char *cls, q[QUOTE_MAX];
+	struct smtp_ctx *ctx = base;
+	char *cls;
 	bool mailet = false;
-	(void)base;
 
-	for (xmlNode *c = cfg_xml_child(node, NULL);; c = cfg_xml_next(c, NULL)) {
-		int rc;
-		long line;
-		if (c == NULL) {
-			/* Last, coreHandlersPackage, as James adds it after the handlers. */
-			rc = cfg_xml_attr(x, node, "coreHandlersPackage", &cls);
-			line = cfg_xml_line(node);
-		} else if (strcmp(cfg_xml_name(c), "handler") != 0) {
-			cfg_warn(x->diag, x->path, cfg_xml_line(c), "<%s>: unknown element, ignored",
-			    cfg_xml_name(c));
-			continue;
-		} else {
-			line = cfg_xml_line(c);
-			rc = cfg_xml_attr(x, c, "class", &cls);
-			if (rc == 0)
-				cfg_warn(x->diag, x->path, line,
-				    "<handler>: no class attribute; ignored");
-		}
+	chain_free(ctx->srv.chain);
+	ctx->srv.chain = cfg_chain_read(x, node, true);
+
+	/* Only to say what the mailet-container loaders mean here; the
+	 * element itself is checked by cfg_chain_read. */
+	for (xmlNode *c = cfg_xml_child(node, "handler");; c = cfg_xml_next(c, "handler")) {
+		int rc = c == NULL ? cfg_xml_attr(x, node, "coreHandlersPackage", &cls)
+				   : cfg_xml_attr(x, c, "class", &cls);
 		if (rc == 1) {
 			const char *simple = strncmp(cls, pkg, sizeof(pkg) - 1) == 0
 			    ? cls + sizeof(pkg) - 1
-			    : NULL;
-			if (simple != NULL && strcmp(simple, "CoreCmdHandlerLoader") == 0)
-				;
-			else if (simple != NULL &&
-			    (strcmp(simple, "MailetContainerCmdHandlerLoader") == 0 ||
-				strcmp(simple, "MailetContainerHandler") == 0))
+			    : "";
+			if (strcmp(simple, "MailetContainerCmdHandlerLoader") == 0 ||
+			    strcmp(simple, "MailetContainerHandler") == 0)
 				mailet = true;
-			else
-				cfg_warn(x->diag, x->path, line,
-				    "<handler>: %s is not yet supported on LMTP servers (it does not "
-				    "run)",
-				    quote(q, sizeof(q), cls));
 			free(cls);
 		}
 		if (c == NULL)
@@ -1012,6 +917,7 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, enum cfg_proto proto
 	s->proto = proto;
 	cfg_fields_defaults(fields, nfields, &ctx);
 	s->auth_enabled = true;
+	s->verify_identity = CFG_VERIFY_STRICT;
 	s->tls.cache_size = -1;
 	s->tls.cache_timeout = -1;
 
@@ -1054,6 +960,8 @@ load_server(struct cfg_xml *x, xmlNode *node, size_t index, enum cfg_proto proto
 		s->helo_enforcement = false;
 		s->brackets_enforcement = false;
 	}
+	if (s->chain == NULL)
+		s->chain = cfg_chain_default(lmtp);
 	if (s->name == NULL)
 		s->name = xasprintf("%s%zu", lmtp ? "lmtpserver" : "smtpserver", index + 1);
 	if (s->hello_name == NULL)
@@ -1122,6 +1030,7 @@ cfg_smtp_server_clear(struct cfg_server *s)
 	free(s->hello_name);
 	netlist_clear(&s->authorized);
 	cfg_tls_clear(&s->tls);
+	chain_free(s->chain);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -1151,6 +1060,11 @@ cfg_tls_clear(struct cfg_tls *t)
 	for (size_t i = 0; i < t->nciphers; i++)
 		free(t->ciphers[i].value);
 	free(t->ciphers);
+	if (t->truststore_secret.value != NULL)
+		explicit_bzero(t->truststore_secret.value, strlen(t->truststore_secret.value));
+	free(t->truststore_secret.value);
+	free(t->truststore.value);
+	free(t->truststore_type.value);
 	tls_free(t->ctx);
 	memset(t, 0, sizeof(*t));
 }

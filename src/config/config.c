@@ -4,6 +4,7 @@
 #include "../auth/users.h"
 #include "../core/xmalloc.h"
 #include "../net/tls.h"
+#include "cfg_dns.h"
 #include "cfg_domains.h"
 #include "cfg_main.h"
 #include "cfg_smtp.h"
@@ -56,6 +57,13 @@ load_users(struct config *cfg, const char *path, const struct config_opts *opts,
 }
 
 static int
+load_dns(struct config *cfg, const char *path, const struct config_opts *opts,
+    struct cfg_diag *diag)
+{
+	return cfg_dns_load(path, opts, diag, &cfg->dns);
+}
+
+static int
 load_main(struct config *cfg, const char *path, const struct config_opts *opts,
     struct cfg_diag *diag)
 {
@@ -78,7 +86,7 @@ static const struct {
 	{ "mailetcontainer.xml", NULL },
 	{ "usersrepository.xml", load_users },
 	{ "recipientrewritetable.xml", NULL },
-	{ "dnsservice.xml", NULL },
+	{ "dnsservice.xml", load_dns },
 	{ "mailrepositorystore.xml", NULL },
 };
 
@@ -277,6 +285,7 @@ config_free(struct config *cfg)
 	cfg_main_clear(&cfg->main);
 	users_free(cfg->users_db);
 	cfg_users_clear(&cfg->users);
+	cfg_dns_clear(&cfg->dns);
 	for (size_t i = 0; i < cfg->nfiles; i++)
 		free(cfg->files[i]);
 	free(cfg->files);

@@ -62,6 +62,12 @@ struct cfg_tls {
 	size_t nsni;
 	long cache_size;            /* <sessionCache><size>, -1 = OpenSSL default */
 	long cache_timeout;         /* <sessionCache><timeout> seconds, -1 = default */
+	bool client_auth;           /* <clientAuth> present: a client certificate is required */
+	struct cfg_text truststore;        /* <clientAuth><truststore>, NULL: system CAs */
+	struct cfg_text truststore_type;   /* <clientAuth><truststoreType> (JKS, PKCS12, PEM) */
+	struct cfg_text truststore_secret; /* <clientAuth><truststoreSecret> */
+	bool revocation;            /* <enableOCSPCRLChecks>: CRLs of the truststore (tls.h) */
+	long revocation_line;
 	struct tls *ctx;            /* built by config_load when TLS is on */
 };
 
@@ -77,6 +83,15 @@ enum {
 	CFG_MECH_LOGIN = 1u << 0,
 	CFG_MECH_PLAIN = 1u << 1,
 };
+
+/* <verifyIdentity> (james.md 1a.3, 1b.5); 0 is DISABLED, LMTP's fixed mode. */
+enum cfg_verify {
+	CFG_VERIFY_DISABLED = 0,
+	CFG_VERIFY_STRICT,
+	CFG_VERIFY_RELAXED,
+};
+
+struct chain; /* handlers/chain.h */
 
 /* One <smtpserver> (later also <lmtpserver>) block. */
 struct cfg_server {
@@ -104,7 +119,11 @@ struct cfg_server {
 	bool auth_require_ssl;      /* <auth><requireSSL>, default true (see docs) */
 	unsigned auth_mechs;        /* CFG_MECH_* usable (<plainAuthEnabled>, <saslMechanisms>) */
 	unsigned io_workers;        /* <ioWorkerCount>, 0 = not set */
+	bool proxy_required;        /* <proxyRequired>: a PROXY header opens every connection */
+	bool proxy_first;           /* <proxyFirst>, default true: the header precedes TLS */
 	struct cfg_tls tls;         /* <tls>; tls.ctx NULL = no TLS */
+	enum cfg_verify verify_identity; /* <verifyIdentity>, default strict (SMTP) */
+	struct chain *chain;        /* from <handlerchain>; NULL = the default core chain */
 };
 
 /* domainlist.xml */
@@ -125,6 +144,27 @@ struct cfg_users {
 };
 
 struct users; /* src/auth/users.h */
+
+/* One <servers><server> of dnsservice.xml. */
+struct cfg_dns_server {
+	char *text;                 /* as written, e.g. "127.0.0.1:5353" */
+	char *fwd;                  /* libunbound's form "addr@port" */
+	long line;
+};
+
+/* dnsservice.xml (james.md 1d.4; src/dns/dns.h, docs/dns.md). */
+struct cfg_dns {
+	struct cfg_dns_server *servers; /* <servers><server>, in order */
+	size_t nservers;
+	bool autodiscover;          /* <autodiscover>: also the servers of resolv.conf, default true */
+	const char *resolv_conf;    /* what autodiscover reads: "/etc/resolv.conf" */
+	bool authoritative;         /* <authoritative>, default false (no effect, see docs) */
+	unsigned max_cache_size;    /* <maxcachesize> entries, default 50000 */
+	int negative_ttl;           /* <negativeCacheTTL> seconds, -1 = libunbound's 3600 */
+	bool single_ip_per_mx;      /* <singleIPperMX>, default false (for RemoteDelivery) */
+	unsigned timeout_ms;        /* <timeout> per lookup (mailetd), default 10 s */
+};
+
 
 /* mailetd.xml: settings James keeps elsewhere (JVM flags, var/). */
 struct cfg_main {
@@ -148,10 +188,16 @@ struct config {
 	struct cfg_domains domains;
 	struct cfg_main main;
 	struct cfg_users users;
+	struct cfg_dns dns;       /* dnsservice.xml (defaults when missing) */
 	/* The users repository (users and run-time domains) on the data
 	 * directory; opened by config_load, read lazily. */
 	struct users *users_db;
 	unsigned io_workers;      /* resolved: max ioWorkerCount, default = cores */
+	/* The daemon's running resolver (src/dns/dns.h), for the DNS-based
+	 * handlers: set by mailetd.c once dns_new() has started it, before
+	 * the servers start; NULL under mailetd -t and in tests without one.
+	 * Not owned (config_free leaves it alone). */
+	struct dns *resolver;
 };
 
 struct config_opts {

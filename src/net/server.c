@@ -8,6 +8,8 @@
 #include "../core/xcall.h"
 #include "../core/xmalloc.h"
 #include "../protocol/session.h"
+#include "proxy.h"
+#include "tls.h"
 
 #include <event2/event.h>
 #include <event2/listener.h>
@@ -54,8 +56,11 @@ struct conn {
 	struct srvctx *ctx;
 	struct iothread *thread;
 	struct session *session;
-	struct netaddr addr;
+	struct proxy_reader *proxy;   /* reading the PROXY header (no session yet) */
+	SSL *ssl;                     /* proxyFirst=false: TLS done before the header */
+	struct netaddr addr;          /* the client: the proxied source with PROXY */
 	struct sockaddr_storage peer;
+	bool ip_counted;              /* addr holds a connectionLimitPerIP slot */
 	int fd;
 	TAILQ_ENTRY(conn) link;
 };
@@ -178,18 +183,95 @@ conn_closed(void *arg)
 	struct conn *c = arg;
 	struct iothread *t = c->thread;
 	TAILQ_REMOVE(&t->conns, c, link);
-	ip_release(c->ctx, &c->addr);
+	if (c->ip_counted)
+		ip_release(c->ctx, &c->addr);
 	atomic_fetch_sub(&c->ctx->active, 1);
 	atomic_fetch_sub(&c->ctx->server->active, 1);
 	free(c);
 }
 
-/* Runs on the I/O thread: the connection becomes a session. */
+static void refuse(int fd, const char *text);
+
+/*
+ * The PROXY header of c has been read (h) or not (h NULL, why). Only a
+ * TCP client address is accepted; from here on that address is the
+ * client for the session (relaying, AUTH announce, Received, logs) and
+ * for connectionLimitPerIP. A bad header closes without a reply.
+ */
+static void
+conn_proxy_done(void *arg, const struct proxy_header *h, const char *why)
+{
+	struct conn *c = arg;
+	const struct cfg_server *cs = c->ctx->env.server;
+	char sock[INET6_ADDRSTRLEN], client[INET6_ADDRSTRLEN];
+	c->proxy = NULL;
+	netaddr_format(&c->addr, sock, sizeof(sock));
+	if (h != NULL && !proxy_has_client(h))
+		why = h->command == PROXY_CMD_LOCAL ? "LOCAL command (no client address)"
+						    : "not a TCP client over IPv4 or IPv6";
+	if (h == NULL || !proxy_has_client(h)) {
+		log_info(NULL, "event=proxy-refused proxy=%s server=%s reason=\"%s\"", sock,
+		    cs->name, why);
+		SSL_free(c->ssl);
+		close(c->fd);
+		conn_closed(c);
+		return;
+	}
+	c->addr = h->src;
+	netaddr_to_sockaddr(&h->src, h->sport, &c->peer, &(socklen_t){ 0 });
+	netaddr_format(&c->addr, client, sizeof(client));
+	log_info(NULL, "event=proxy proxy=%s client=%s port=%u version=%d server=%s", sock, client,
+	    h->sport, h->version, cs->name);
+	if (!ip_acquire(c->ctx, &c->addr, cs->conn_limit_per_ip)) {
+		log_warn(NULL,
+		    "event=refused reason=connection-limit-per-ip client=%s server=%s limit=%u",
+		    client, cs->name, cs->conn_limit_per_ip);
+		if (c->ssl != NULL) {
+			/* Inside TLS a cleartext 421 would be noise: just close. */
+			SSL_free(c->ssl);
+			close(c->fd);
+		} else {
+			refuse(c->fd,
+			    "421 4.7.0 Too many connections from your address, try again later\r\n");
+		}
+		conn_closed(c);
+		return;
+	}
+	c->ip_counted = true;
+	if (c->ssl != NULL) {
+		SSL *ssl = c->ssl;
+		c->ssl = NULL; /* the session owns it now */
+		c->session = session_new_tls(c->thread->base, c->fd, ssl,
+		    (struct sockaddr *)&c->peer, &c->ctx->env, conn_closed, c);
+		return;
+	}
+	c->session = session_new(c->thread->base, c->fd, (struct sockaddr *)&c->peer,
+	    &c->ctx->env, conn_closed, c);
+}
+
+/*
+ * Runs on the I/O thread: the connection becomes a session, after its
+ * PROXY header where one is required (read before the greeting and before
+ * any TLS handshake, within connectiontimeout).
+ */
 static void
 conn_start(void *arg)
 {
 	struct conn *c = arg;
+	const struct cfg_server *cs = c->ctx->env.server;
 	TAILQ_INSERT_TAIL(&c->thread->conns, c, link);
+	if (cs->proxy_required && cs->tls.socket_tls && !cs->proxy_first) {
+		/* James's proxyFirst=false: TLS first, the header inside it. */
+		c->ssl = tls_ssl_new(cs->tls.ctx);
+		c->proxy = proxy_reader_new_tls(c->thread->base, c->fd, c->ssl, cs->idle_timeout,
+		    conn_proxy_done, c);
+		return;
+	}
+	if (cs->proxy_required) {
+		c->proxy = proxy_reader_new(c->thread->base, c->fd, cs->idle_timeout,
+		    conn_proxy_done, c);
+		return;
+	}
 	c->session = session_new(c->thread->base, c->fd, (struct sockaddr *)&c->peer,
 	    &c->ctx->env, conn_closed, c);
 }
@@ -207,6 +289,14 @@ thread_shutdown(void *arg)
 	/* session_shutdown never frees synchronously, so the walk is safe. */
 	for (c = TAILQ_FIRST(&r->thread->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
+		if (c->session == NULL) {
+			/* Still waiting for its PROXY header: nothing to finish. */
+			proxy_reader_free(c->proxy);
+			SSL_free(c->ssl);
+			close(c->fd);
+			conn_closed(c);
+			continue;
+		}
 		session_shutdown(c->session, r->force);
 	}
 	free(r);
@@ -273,7 +363,8 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 		refuse(fd, "421 4.7.0 Too many connections, try again later\r\n");
 		return;
 	}
-	if (!ip_acquire(ctx, &addr, cs->conn_limit_per_ip)) {
+	/* Behind a proxy the client is known only from the header (conn_proxy_done). */
+	if (!cs->proxy_required && !ip_acquire(ctx, &addr, cs->conn_limit_per_ip)) {
 		log_warn(NULL,
 		    "event=refused reason=connection-limit-per-ip client=%s server=%s limit=%u",
 		    text, cs->name, cs->conn_limit_per_ip);
@@ -289,6 +380,7 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 	struct conn *c = xcalloc(1, sizeof(*c));
 	c->ctx = ctx;
 	c->addr = addr;
+	c->ip_counted = !cs->proxy_required;
 	c->fd = fd;
 	memcpy(&c->peer, sa, (size_t)salen < sizeof(c->peer) ? (size_t)salen : sizeof(c->peer));
 	c->thread = &srv->threads[srv->next_thread++ % srv->nthreads];
@@ -502,7 +594,7 @@ server_new(const struct config *cfg, struct spool *spool, struct worker_pool *wo
 		c->env.server = &cfg->servers[i];
 		c->env.spool = spool;
 		c->env.workers = workers;
-		c->env.chain = chain_core();
+		c->env.chain = cfg->servers[i].chain != NULL ? cfg->servers[i].chain : chain_core();
 		pthread_mutex_init(&c->iplock, NULL);
 		if (cfg->servers[i].enabled)
 			nbinds += cfg->servers[i].nbinds;

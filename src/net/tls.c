@@ -518,6 +518,229 @@ out:
 	return rc;
 }
 
+/* --- client certificates (<clientAuth>) ------------------------------------------------ */
+
+/* What client certificates are verified against. */
+struct tls_trust {
+	STACK_OF(X509) *certs;     /* trusted CA (or self-signed client) certificates */
+	STACK_OF(X509_CRL) *crls;  /* CRLs found in a PEM truststore */
+	bool system;               /* no <truststore>: OpenSSL's default CA paths */
+};
+
+static void
+trust_clear(struct tls_trust *tr)
+{
+	sk_X509_pop_free(tr->certs, X509_free);
+	sk_X509_CRL_pop_free(tr->crls, X509_CRL_free);
+	memset(tr, 0, sizeof(*tr));
+}
+
+/* Certificates and CRLs of a PEM truststore. 0, or -1 after reporting. */
+static int
+trust_pem(struct tls_build *b, const struct cfg_tls *t, const char *path,
+    const unsigned char *data, size_t len, struct tls_trust *tr)
+{
+	char reason[256];
+	BIO *bio = BIO_new_mem_buf(data, (int)len);
+	if (bio == NULL)
+		log_fatal("event=fatal msg=\"BIO_new_mem_buf failed\"");
+	ERR_clear_error();
+	STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (infos == NULL) {
+		cfg_error(b->diag, b->file, t->truststore.line,
+		    "<truststore>: %s: not a usable PEM file (%s)", path,
+		    tls_error_reason(reason, sizeof(reason), 0, "unknown error"));
+		return -1;
+	}
+	for (int i = 0; i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *xi = sk_X509_INFO_value(infos, i);
+		if (xi->x509 != NULL && X509_up_ref(xi->x509) == 1)
+			sk_X509_push(tr->certs, xi->x509);
+		if (xi->crl != NULL && X509_CRL_up_ref(xi->crl) == 1)
+			sk_X509_CRL_push(tr->crls, xi->crl);
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	return 0;
+}
+
+/* Certificates of a PKCS#12 truststore. 0, or -1 after reporting. */
+static int
+trust_p12(struct tls_build *b, const struct cfg_tls *t, const char *path,
+    const unsigned char *data, size_t len, struct tls_trust *tr)
+{
+	char reason[256];
+	const unsigned char *p = data;
+	PKCS12 *p12 = d2i_PKCS12(NULL, &p, (long)len);
+	EVP_PKEY *pkey = NULL;
+	X509 *cert = NULL;
+	STACK_OF(X509) *ca = NULL;
+	int rc = -1;
+	const char *secret = t->truststore_secret.value != NULL ? t->truststore_secret.value : "";
+	long sline = t->truststore_secret.line != 0 ? t->truststore_secret.line : t->truststore.line;
+	if (p12 == NULL) {
+		ERR_clear_error();
+		cfg_error(b->diag, b->file, t->truststore.line,
+		    "<truststore>: %s is neither a PKCS#12 keystore nor a PEM file of "
+		    "certificates",
+		    path);
+		return -1;
+	}
+	if (PKCS12_mac_present(p12) && !PKCS12_verify_mac(p12, secret, -1)) {
+		ERR_clear_error();
+		cfg_error(b->diag, b->file, sline,
+		    "<truststoreSecret>: wrong password for the truststore %s", path);
+		goto out;
+	}
+	if (!PKCS12_parse(p12, secret, &pkey, &cert, &ca)) {
+		cfg_error(b->diag, b->file, t->truststore.line, "<truststore>: cannot read %s (%s)",
+		    path, tls_error_reason(reason, sizeof(reason), 0, "unknown error"));
+		goto out;
+	}
+	if (cert != NULL) {
+		sk_X509_push(tr->certs, cert);
+		cert = NULL;
+	}
+	while (ca != NULL && sk_X509_num(ca) > 0)
+		sk_X509_push(tr->certs, sk_X509_shift(ca));
+	rc = 0;
+out:
+	PKCS12_free(p12);
+	EVP_PKEY_free(pkey);
+	X509_free(cert);
+	sk_X509_pop_free(ca, X509_free);
+	return rc;
+}
+
+/*
+ * Reads <clientAuth><truststore>: a PEM file of CA certificates (and
+ * CRLs), or a PKCS#12 truststore (<truststoreType> JKS, James's default,
+ * is read as PKCS#12 when the file is one, as Java 9+ does). Without a
+ * truststore, OpenSSL's default CA paths stand for Java's cacerts. With
+ * <enableOCSPCRLChecks> the truststore must hold CRLs. 0, or -1 after
+ * reporting.
+ */
+static int
+trust_load(struct tls_build *b, const struct cfg_tls *t, struct tls_trust *tr)
+{
+	tr->certs = sk_X509_new_null();
+	tr->crls = sk_X509_CRL_new_null();
+	if (tr->certs == NULL || tr->crls == NULL)
+		log_fatal("event=fatal msg=\"out of memory\"");
+	if (t->truststore.value == NULL) {
+		tr->system = true;
+		if (t->revocation) {
+			cfg_error(b->diag, b->file, t->revocation_line,
+			    "<enableOCSPCRLChecks>: needs <clientAuth><truststore> with the CRLs "
+			    "of the client certificates' CAs (mailetd checks revocation against "
+			    "them, not by OCSP)");
+			return -1;
+		}
+		return 0;
+	}
+	const char *type = t->truststore_type.value != NULL ? t->truststore_type.value : "JKS";
+	long type_line = t->truststore_type.line != 0 ? t->truststore_type.line
+						      : t->truststore.line;
+	bool pem_type = strcasecmp(type, "PEM") == 0;
+	bool p12_type = strcasecmp(type, "PKCS12") == 0;
+	if (!pem_type && !p12_type && strcasecmp(type, "JKS") != 0) {
+		cfg_error(b->diag, b->file, type_line,
+		    "<truststoreType>: \"%s\" is not supported (use PEM or PKCS12)", type);
+		return -1;
+	}
+	char *path = build_path(b, &t->truststore, "truststore");
+	if (path == NULL)
+		return -1;
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int rc = -1;
+	if (read_small(b, path, &t->truststore, "truststore", &data, &len) != 0)
+		goto out;
+	static const unsigned char jks_magic[] = { 0xfe, 0xed, 0xfe, 0xed };
+	if (len >= 4 && memcmp(data, jks_magic, 4) == 0) {
+		cfg_error(b->diag, b->file, t->truststore.line,
+		    "<truststore>: %s is a Java JKS keystore, which mailetd cannot read; convert "
+		    "it with: keytool -importkeystore -srckeystore %s -destkeystore %s.p12 "
+		    "-deststoretype PKCS12, or list the CA certificates in a PEM file",
+		    path, path, path);
+		goto out;
+	}
+	bool pem = strstr((const char *)data, "-----BEGIN ") != NULL;
+	if (pem && p12_type) {
+		cfg_error(b->diag, b->file, type_line,
+		    "<truststoreType>: %s is a PEM file, not PKCS12 (write PEM)", path);
+		goto out;
+	}
+	if (!pem && pem_type) {
+		cfg_error(b->diag, b->file, t->truststore.line,
+		    "<truststore>: %s is not a PEM file of certificates", path);
+		goto out;
+	}
+	if ((pem ? trust_pem(b, t, path, data, len, tr) : trust_p12(b, t, path, data, len, tr)) != 0)
+		goto out;
+	if (sk_X509_num(tr->certs) == 0) {
+		cfg_error(b->diag, b->file, t->truststore.line,
+		    "<truststore>: %s holds no certificate", path);
+		goto out;
+	}
+	if (t->revocation && sk_X509_CRL_num(tr->crls) == 0) {
+		cfg_error(b->diag, b->file, t->revocation_line,
+		    "<enableOCSPCRLChecks>: the truststore %s holds no CRL; mailetd checks "
+		    "revocation against the CRLs in a PEM truststore (not by OCSP), so every "
+		    "client certificate would be refused",
+		    path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (data != NULL)
+		OPENSSL_cleanse(data, len);
+	free(data);
+	free(path);
+	return rc;
+}
+
+/* Logs why a client certificate was refused (the handshake then fails). */
+static int
+trust_verify_cb(int ok, X509_STORE_CTX *xs)
+{
+	if (ok)
+		return ok;
+	char subject[256] = "unknown", q[300];
+	X509 *cert = X509_STORE_CTX_get_current_cert(xs);
+	if (cert != NULL)
+		X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+	log_info(NULL, "event=client-certificate-refused depth=%d subject=%s reason=\"%s\"",
+	    X509_STORE_CTX_get_error_depth(xs), log_quote(q, sizeof(q), subject, strlen(subject)),
+	    X509_verify_cert_error_string(X509_STORE_CTX_get_error(xs)));
+	return ok;
+}
+
+/*
+ * Makes ctx require a client certificate that verifies against tr (RFC
+ * 8446 4.3.2 / 5246 7.4.4: the truststore's subjects are sent as the
+ * acceptable CAs); with revocation, every certificate of the chain must be
+ * covered by a current CRL of its issuer and not be listed in it.
+ */
+static void
+trust_apply(SSL_CTX *ctx, const struct tls_trust *tr, bool revocation)
+{
+	X509_STORE *st = SSL_CTX_get_cert_store(ctx);
+	if (tr->system && SSL_CTX_set_default_verify_paths(ctx) != 1)
+		ERR_clear_error();
+	for (int i = 0; i < sk_X509_num(tr->certs); i++) {
+		X509 *c = sk_X509_value(tr->certs, i);
+		if (X509_STORE_add_cert(st, c) != 1 || SSL_CTX_add_client_CA(ctx, c) != 1)
+			ERR_clear_error(); /* a duplicate: already there */
+	}
+	for (int i = 0; i < sk_X509_CRL_num(tr->crls); i++)
+		if (X509_STORE_add_crl(st, sk_X509_CRL_value(tr->crls, i)) != 1)
+			ERR_clear_error();
+	if (revocation)
+		X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, trust_verify_cb);
+}
+
 /* --- contexts ----------------------------------------------------------------------- */
 
 /* A context with b's settings and k's key material, or NULL after reporting. */
@@ -639,6 +862,18 @@ tls_new(const struct cfg_tls *t, const char *file, const char *confdir, const ch
 			tls->sni[tls->nsni].hostname = xstrdup(t->sni[i].hostname);
 			tls->sni[tls->nsni++].ctx = c;
 		}
+	}
+	if (diag->errors == errors && t->client_auth) {
+		struct tls_trust tr;
+		memset(&tr, 0, sizeof(tr));
+		if (trust_load(&b, t, &tr) == 0) {
+			if (tls->ctx != NULL)
+				trust_apply(tls->ctx, &tr, t->revocation);
+			/* The SNI contexts verify with their own stores. */
+			for (size_t i = 0; i < tls->nsni; i++)
+				trust_apply(tls->sni[i].ctx, &tr, t->revocation);
+		}
+		trust_clear(&tr);
 	}
 	free(b.cipher_list);
 	free(b.suites);

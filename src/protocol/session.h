@@ -2,13 +2,15 @@
  * session.h - one SMTP session on one connection (RFC 5321).
  *
  * The session is a table-driven state machine (see the command table in
- * session.c): it reads bounded lines, answers pipelined commands in order,
+ * session_cmds.c): it reads bounded lines, answers pipelined commands in order,
  * streams DATA and BDAT into the spool, and asks the handler chain for
  * every policy decision. It lives on one I/O thread and is only touched
  * by that thread.
  */
 #ifndef MAILETD_SESSION_H
 #define MAILETD_SESSION_H
+
+#include <openssl/ssl.h>
 
 #include <stdbool.h>
 #include <sys/socket.h>
@@ -43,6 +45,15 @@ typedef void (*session_closed_fn)(void *arg);
  */
 struct session *session_new(struct event_base *base, int fd, const struct sockaddr *peer,
     const struct session_env *env, session_closed_fn closed, void *arg);
+
+/*
+ * The same on a connection whose TLS handshake the listener has already
+ * done (ssl, open, bound to fd: <proxyFirst>false</proxyFirst>); the
+ * session owns ssl from now on.
+ */
+struct session *session_new_tls(struct event_base *base, int fd, SSL *ssl,
+    const struct sockaddr *peer, const struct session_env *env, session_closed_fn closed,
+    void *arg);
 
 /*
  * Asks the session to end because the daemon stops. force=false: a

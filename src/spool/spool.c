@@ -1134,6 +1134,64 @@ spool_msg_reader(struct spool_msg *m)
 	return openat(m->sp->tmp_fd, m->id, O_RDONLY | O_CLOEXEC);
 }
 
+int
+spool_msg_prepend(struct spool_msg *m, const void *data, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (spool_msg_flush(m) < 0) {
+		errno = m->err;
+		return -1;
+	}
+	char name[ID_LEN + 8];
+	snprintf(name, sizeof(name), "%s.pre", m->id); /* tmp/: removed at start-up if left */
+	int in = openat(m->sp->tmp_fd, m->id, O_RDONLY | O_CLOEXEC);
+	int out = openat(m->sp->tmp_fd, name, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+	if (in < 0 || out < 0 || spool_write_all(out, data, len) < 0)
+		goto fail;
+	off_t off = 0;
+	while ((uint64_t)off < m->size) {
+		ssize_t k = copy_file_range(in, &off, out, NULL, (size_t)(m->size - (uint64_t)off), 0);
+		if (k > 0)
+			continue;
+		if (k == 0) {
+			errno = EIO; /* the file is shorter than what was written */
+			goto fail;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+			goto fail;
+		/* No copy_file_range here: read and write. */
+		char buf[65536];
+		ssize_t r = pread(in, buf, sizeof(buf), off);
+		if (r <= 0 || spool_write_all(out, buf, (size_t)r) < 0) {
+			if (r == 0)
+				errno = EIO;
+			goto fail;
+		}
+		off += r;
+	}
+	if (renameat(m->sp->tmp_fd, name, m->sp->tmp_fd, m->id) < 0)
+		goto fail;
+	close(in);
+	close(m->fd);
+	m->fd = out;
+	m->size += len;
+	return 0;
+fail:;
+	int err = errno != 0 ? errno : EIO;
+	if (in >= 0)
+		close(in);
+	if (out >= 0) {
+		close(out);
+		unlinkat(m->sp->tmp_fd, name, 0);
+	}
+	m->err = err;
+	errno = err;
+	return -1;
+}
+
 /* Runs on the committing session's loop thread: reports and frees m. */
 static void
 spool_msg_done(void *arg)

@@ -166,6 +166,17 @@ void spool_msg_abort(struct spool_msg *m);
 int spool_msg_reader(struct spool_msg *m);
 
 /*
+ * Puts data (len octets: header fields a message hook adds, CRLF lines)
+ * before the message bytes written so far, so that they come first in
+ * the delivered message. The temporary file is rewritten (a new file with
+ * data, then the old bytes, renamed over it): page-cache work on the
+ * caller's thread, like the writes themselves. Descriptors from
+ * spool_msg_reader() taken before still read the old bytes. 0, or -1
+ * with errno; a failure is sticky (the commit fails too).
+ */
+int spool_msg_prepend(struct spool_msg *m, const void *data, size_t len);
+
+/*
  * Result of a commit: err is 0 on success (the message is durable), else
  * an errno value and the message is gone. id is valid during the call.
  */

@@ -506,9 +506,13 @@ static const struct {
 	  "<privateKey>private.key</privateKey><certificates>certs.pem</certificates>\n"
 	  "<provider>x</provider><algorithm>SunX509</algorithm><bogus/><clientAuth/>\n"
 	  "</tls>\n</smtpserver>\n</smtpservers>\n",
-	    "W @/smtpserver.xml:5: <bogus>: unknown element, ignored\n"
-	    "W @/smtpserver.xml:5: <clientAuth>: client certificates are not yet supported; none is "
-	    "requested\n" },
+	    "W @/smtpserver.xml:5: <bogus>: unknown element, ignored\n" },
+	{ "<smtpservers>\n<smtpserver>\n<tls socketTLS=\"false\" startTLS=\"true\">\n"
+	  "<privateKey>private.key</privateKey><certificates>certs.pem</certificates>\n"
+	  "<enableOCSPCRLChecks>true</enableOCSPCRLChecks>\n"
+	  "</tls>\n</smtpserver>\n</smtpservers>\n",
+	    "W @/smtpserver.xml:5: <enableOCSPCRLChecks>: no effect without <clientAuth> (it "
+	    "concerns client certificates)\n" },
 	{ "<smtpservers><smtpserver>\n<auth>\n<required>true</required>\n<announce>always</announce>\n"
 	  "<requireSSL>true</requireSSL>\n<plainAuthEnabled>true</plainAuthEnabled>\n</auth>\n"
 	  "<authRequired>true</authRequired>\n</smtpserver>\n"
@@ -524,22 +528,23 @@ static const struct {
 	  "<smtpserver><bind>0.0.0.0:26</bind>\n<verifyIdentity>DISABLED</verifyIdentity></smtpserver>\n"
 	  "<smtpserver><bind>0.0.0.0:27</bind>\n<verifyIdentity>false</verifyIdentity></smtpserver>\n"
 	  "</smtpservers>",
-	    "W @/smtpserver.xml:2: <verifyIdentity>: sender identity verification is not yet supported; ignored\n" },
+	    "" },
 	{ "<smtpservers><smtpserver>\n"
 	  "<handlerchain coreHandlersPackage=\"org.apache.james.examples.MyCmdHandlerLoader\" enableJmx=\"true\">\n"
 	  "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>\n"
 	  "<handler class=\"org.apache.james.smtpserver.CoreCmdHandlerLoader\"/>\n"
-	  "<handler class=\"org.apache.james.smtpserver.fastfail.DNSRBLHandler\"><getDetail>false</getDetail></handler>\n"
+	  "<handler class=\"org.apache.james.smtpserver.fastfail.URIRBLHandler\"><getDetail>false</getDetail></handler>\n"
 	  "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>\n"
 	  "<handler/>\n"
 	  "<filter class=\"x\"/>\n"
 	  "</handlerchain>\n</smtpserver></smtpservers>",
-	    "W @/smtpserver.xml:7: <handler>: no class attribute; ignored\n"
+	    "W @/smtpserver.xml:5: <handler>: org.apache.james.smtpserver.fastfail.URIRBLHandler: "
+	    "not supported yet; it does not run\n"
+	    "E @/smtpserver.xml:7: <handler>: the class attribute is missing\n"
 	    "W @/smtpserver.xml:8: <filter>: unknown element, ignored\n"
-	    "W @/smtpserver.xml:2: <handlerchain>: handlers not yet supported (they do not run): "
-	    "org.apache.james.smtpserver.fastfail.ValidRcptHandler, "
-	    "org.apache.james.smtpserver.fastfail.DNSRBLHandler, "
-	    "org.apache.james.examples.MyCmdHandlerLoader\n" },
+	    "W @/smtpserver.xml:2: <handlerchain>: coreHandlersPackage "
+	    "org.apache.james.examples.MyCmdHandlerLoader: custom Java code; mailetd cannot run it; "
+	    "the default core set org.apache.james.smtpserver.CoreCmdHandlerLoader is used\n" },
 	{ "<smtpservers><smtpserver>\n"
 	  "<handlerchain coreHandlersPackage=\"org.apache.james.smtpserver.NoAuthCmdHandlerLoader\">\n"
 	  "<handler class=\"org.apache.james.smtpserver.CoreCmdHandlerLoader\"/>\n"
@@ -548,7 +553,7 @@ static const struct {
 	{ "<smtpservers><smtpserver>\n<proxyRequired>true</proxyRequired>\n<proxyFirst>false</proxyFirst>\n"
 	  "</smtpserver>\n<smtpserver><bind>0.0.0.0:26</bind><proxyRequired>false</proxyRequired></smtpserver>\n"
 	  "</smtpservers>",
-	    "W @/smtpserver.xml:2: <proxyRequired>: the PROXY protocol is not yet supported; this server is not started\n" },
+	    "" },
 	{ "<smtpservers><smtpserver>\n<disabledFeatures>PIPELINING</disabledFeatures>\n"
 	  "<disabledFeatures>8BITMIME</disabledFeatures>\n</smtpserver></smtpservers>",
 	    "W @/smtpserver.xml:2: <disabledFeatures>: not yet supported; ignored\n" },
@@ -567,6 +572,23 @@ static const struct {
 	{ "<smtpservers><smtpserver><helloName autodetect=\"true\">ignored</helloName>"
 	  "<tls socketTLS=\"false\" startTLS=\"false\"/></smtpserver></smtpservers>",
 	    "" },
+	/* The DNS-based handlers read their own parameters. */
+	{ "<smtpservers><smtpserver>\n<handlerchain>\n"
+	  "<handler class=\"DNSRBLHandler\"><getDetail>true</getDetail></handler>\n"
+	  "<handler class=\"DNSRBLHandler\"><rblservers><blacklist>bad..zone</blacklist>\n"
+	  "<greylist>x</greylist></rblservers></handler>\n"
+	  "<handler class=\"ValidRcptMX\"><invalidMXNetworks>10.0.0.0/33</invalidMXNetworks></handler>\n"
+	  "<handler class=\"SPFHandler\"><blockSoftFail>maybe</blockSoftFail></handler>\n"
+	  "<handler class=\"org.apache.james.smtpserver.fastfail.ResolvableEhloHeloHandler\">"
+	  "<checkAuthNetworks>true</checkAuthNetworks></handler>\n"
+	  "</handlerchain>\n</smtpserver></smtpservers>",
+	    "E @/smtpserver.xml:3: <handler>: DNSRBLHandler needs <rblservers> with a <whitelist> "
+	    "or <blacklist>\n"
+	    "W @/smtpserver.xml:5: <greylist>: unknown element, ignored\n"
+	    "E @/smtpserver.xml:4: <blacklist>: \"bad..zone\" is not a DNS zone name\n"
+	    "E @/smtpserver.xml:6: <invalidMXNetworks>: \"10.0.0.0/33\" has a prefix longer than 32 "
+	    "bits\n"
+	    "E @/smtpserver.xml:7: <blockSoftFail>: \"maybe\" is not a boolean (use true or false)\n" },
 };
 
 START_TEST(test_warned)
@@ -606,7 +628,7 @@ END_TEST
 
 START_TEST(test_unsupported_files)
 {
-	static const char *const names[] = { "mailrepositorystore.xml", "dnsservice.xml",
+	static const char *const names[] = { "mailrepositorystore.xml",
 		"mailetcontainer.xml", "recipientrewritetable.xml" };
 	for (size_t i = 0; i < NELEM(names); i++)
 		put(names[i], "not even XML");
@@ -614,7 +636,6 @@ START_TEST(test_unsupported_files)
 	struct config *cfg = load_expect(
 	    "W @/mailetcontainer.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/recipientrewritetable.xml: file not yet supported by mailetd; ignored\n"
-	    "W @/dnsservice.xml: file not yet supported by mailetd; ignored\n"
 	    "W @/mailrepositorystore.xml: file not yet supported by mailetd; ignored\n");
 	ck_assert_uint_eq(cfg->nfiles, 0);
 	config_free(cfg);
@@ -744,8 +765,6 @@ START_TEST(test_lmtp_values)
 	    "never relays and has no AUTH); ignored\n"
 	    "W @/lmtpserver.xml:6: <auth>: has no effect on an LMTP server (LMTP never relays and "
 	    "has no AUTH); ignored\n"
-	    "W @/lmtpserver.xml:9: <handler>: \"org.apache.james.smtpserver.dsn.DSNEhloHook\" is "
-	    "not yet supported on LMTP servers (it does not run)\n"
 	    "W @/lmtpserver.xml:7: <handlerchain>: the mailet container is not supported yet "
 	    "(MailetContainerCmdHandlerLoader, MailetContainerHandler); this LMTP server delivers "
 	    "directly into the mailboxes\n"
@@ -1232,6 +1251,101 @@ START_TEST(test_users_repository)
 }
 END_TEST
 
+/* dnsservice.xml: defaults, James's elements, the port syntax, errors. */
+START_TEST(test_dns_service)
+{
+	struct config *cfg = load_expect("");
+	ck_assert(cfg->dns.autodiscover);
+	ck_assert(!cfg->dns.authoritative);
+	ck_assert_uint_eq(cfg->dns.nservers, 0);
+	ck_assert_uint_eq(cfg->dns.max_cache_size, 50000);
+	ck_assert_int_eq(cfg->dns.negative_ttl, -1);
+	ck_assert(!cfg->dns.single_ip_per_mx);
+	ck_assert_uint_eq(cfg->dns.timeout_ms, 10000);
+	ck_assert_str_eq(cfg->dns.resolv_conf, "/etc/resolv.conf");
+	config_free(cfg);
+
+	put("dnsservice.xml",
+	    "<dnsservice>\n"
+	    "<servers>\n"
+	    "  <server>192.0.2.53</server>\n"
+	    "  <server>127.0.0.1:5353</server>\n"
+	    "  <server>::1</server>\n"
+	    "  <server>[2001:db8::53]:5300</server>\n"
+	    "  <server>192.0.2.54@54</server>\n"
+	    "  <server></server>\n"
+	    "</servers>\n"
+	    "<autodiscover>false</autodiscover>\n"
+	    "<authoritative>false</authoritative>\n"
+	    "<maxcachesize>1000</maxcachesize>\n"
+	    "<negativeCacheTTL>60</negativeCacheTTL>\n"
+	    "<singleIPperMX>true</singleIPperMX>\n"
+	    "<timeout>1500ms</timeout>\n"
+	    "<verbose>true</verbose>\n"
+	    "<setAsDNSJavaDefault>false</setAsDNSJavaDefault>\n"
+	    "</dnsservice>\n");
+	cfg = load_expect("");
+	ck_assert(!cfg->dns.autodiscover);
+	ck_assert_uint_eq(cfg->dns.nservers, 5);
+	static const char *const fwd[] = { "192.0.2.53@53", "127.0.0.1@5353", "::1@53",
+		"2001:db8::53@5300", "192.0.2.54@54" };
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_str_eq(cfg->dns.servers[i].fwd, fwd[i]);
+	ck_assert_str_eq(cfg->dns.servers[3].text, "[2001:db8::53]:5300");
+	ck_assert_int_eq(cfg->dns.servers[1].line, 4);
+	ck_assert_uint_eq(cfg->dns.max_cache_size, 1000);
+	ck_assert_int_eq(cfg->dns.negative_ttl, 60);
+	ck_assert(cfg->dns.single_ip_per_mx);
+	ck_assert_uint_eq(cfg->dns.timeout_ms, 1500);
+	config_free(cfg);
+
+	put("dnsservice.xml",
+	    "<dnsservice>\n"
+	    "<authoritative>true</authoritative>\n"
+	    "<searchpaths><searchpath>example.com</searchpath></searchpaths>\n"
+	    "<timeout>5</timeout>\n"
+	    "</dnsservice>\n");
+	cfg = load_expect(
+	    "W @/dnsservice.xml:2: <authoritative>: has no effect in mailetd (answers of the "
+	    "configured servers are used as they come)\n"
+	    "W @/dnsservice.xml:3: <searchpath>: search paths are not used (mail domains are "
+	    "fully qualified); ignored\n");
+	ck_assert(cfg->dns.authoritative);
+	ck_assert_uint_eq(cfg->dns.timeout_ms, 5000);
+	config_free(cfg);
+
+	put("dnsservice.xml",
+	    "<dnsservice>\n"
+	    "<servers>\n"
+	    "  <server>dns.example.com</server>\n"
+	    "  <server>127.0.0.1:0</server>\n"
+	    "  <server>[::1</server>\n"
+	    "  <server>10.1</server>\n"
+	    "  <server>1.2.3.4:99999</server>\n"
+	    "</servers>\n"
+	    "<autodiscover>perhaps</autodiscover>\n"
+	    "<maxcachesize>-5</maxcachesize>\n"
+	    "<timeout>10ms</timeout>\n"
+	    "<timeout2>1</timeout2>\n"
+	    "</dnsservice>\n");
+	cfg = load_expect(
+	    "E @/dnsservice.xml:3: <server>: \"dns.example.com\" is not an IP address (use an "
+	    "IPv4 or IPv6 address, optionally with a port: 192.0.2.53:5353, "
+	    "[2001:db8::53]:5353)\n"
+	    "E @/dnsservice.xml:4: <server>: \"127.0.0.1:0\" has a bad port (use 1 to 65535)\n"
+	    "E @/dnsservice.xml:5: <server>: \"[::1\" is not an IP address (write [IPv6]:port)\n"
+	    "E @/dnsservice.xml:6: <server>: \"10.1\" is not an IP address (use an IPv4 or IPv6 "
+	    "address, optionally with a port: 192.0.2.53:5353, [2001:db8::53]:5353)\n"
+	    "E @/dnsservice.xml:7: <server>: \"1.2.3.4:99999\" has a bad port (use 1 to 65535)\n"
+	    "E @/dnsservice.xml:9: <autodiscover>: \"perhaps\" is not a boolean (use true or "
+	    "false)\n"
+	    "E @/dnsservice.xml:10: <maxcachesize>: -5 is out of range (0 to 10000000)\n"
+	    "E @/dnsservice.xml:11: <timeout>: \"10ms\" is out of range (100ms to 300s)\n"
+	    "W @/dnsservice.xml:12: <timeout2>: unknown element, ignored\n");
+	ck_assert_ptr_null(cfg);
+}
+END_TEST
+
 static const char *
 james_conf(void)
 {
@@ -1248,6 +1362,7 @@ load_james_file(const char *src, const char *name)
 	drop("domainlist.xml");
 	drop("usersrepository.xml");
 	drop("lmtpserver.xml");
+	drop("dnsservice.xml");
 	if (strcmp(name, "smtpserver.xml") == 0) {
 		/* The key files the sample names, protected by its own <secret>. */
 		static char made[64];
@@ -1274,14 +1389,14 @@ load_james_file(const char *src, const char *name)
 	cfg_diag_clear(&d);
 }
 
-/* Every smtpserver*.xml, domainlist.xml and usersrepository.xml of James's corpus
+/* Every smtpserver*.xml, domainlist.xml, usersrepository.xml and dnsservice.xml of James's corpus
  * loads without error. */
 START_TEST(test_james_corpus)
 {
 	const char *root = james_conf();
 	DIR *top = opendir(root);
 	ck_assert_msg(top != NULL, "James corpus not found at %s (set JAMES_CONF)", root);
-	size_t smtp = 0, domains = 0, users = 0, lmtp = 0;
+	size_t smtp = 0, domains = 0, users = 0, lmtp = 0, dns = 0;
 	struct dirent *e;
 	while ((e = readdir(top)) != NULL) {
 		if (e->d_name[0] == '.')
@@ -1311,6 +1426,9 @@ START_TEST(test_james_corpus)
 			} else if (strncmp(n, "lmtp", 4) == 0) {
 				load_james_file(src, "lmtpserver.xml");
 				lmtp++;
+			} else if (strcmp(n, "dnsservice.xml") == 0) {
+				load_james_file(src, "dnsservice.xml");
+				dns++;
 			}
 			free(src);
 		}
@@ -1318,9 +1436,10 @@ START_TEST(test_james_corpus)
 		free(dir);
 	}
 	closedir(top);
-	ck_assert_msg(smtp >= 20 && domains >= 5 && users >= 5 && lmtp >= 10,
-	    "only %zu smtpserver, %zu domainlist, %zu usersrepository and %zu lmtpserver files",
-	    smtp, domains, users, lmtp);
+	ck_assert_msg(smtp >= 20 && domains >= 5 && users >= 5 && lmtp >= 10 && dns >= 5,
+	    "only %zu smtpserver, %zu domainlist, %zu usersrepository, %zu lmtpserver and %zu "
+	    "dnsservice files",
+	    smtp, domains, users, lmtp, dns);
 }
 END_TEST
 
@@ -1355,6 +1474,7 @@ config_suite(void)
 	tcase_add_test(tc, test_domains);
 	tcase_add_test(tc, test_domains_autodetect);
 	tcase_add_test(tc, test_users_repository);
+	tcase_add_test(tc, test_dns_service);
 	tcase_add_test(tc, test_main_values);
 	tcase_add_test(tc, test_data_dir_parent);
 	suite_add_tcase(s, tc);

@@ -1,18 +1,26 @@
-/* test_handlers.c - decisions of the core handlers and the chain runner. */
+/* test_handlers.c - the chain runner, the core handlers and the fastfail handlers. */
 #include "../../handlers/chain.h"
 #include "../../handlers/core/core_handlers.h"
+#include "../../handlers/fastfail/fastfail.h"
+#include "../../src/auth/password.h"
+#include "../../src/auth/users.h"
+#include "../../src/config/cfg_chain.h"
 #include "../../src/config/config.h"
+#include "../../src/core/xmalloc.h"
 #include "../../src/protocol/smtp_parse.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char dom1[] = "mailetd.test", dom2[] = "local.test";
 static char *doms[] = { dom1, dom2 };
 static struct config cfg;
 static struct cfg_server srv;
 static struct hook_session hs;
+static char datadir[256];
 
 static void
 setup(void)
@@ -26,6 +34,39 @@ setup(void)
 	hs.cfg = &cfg;
 	hs.server = &srv;
 	hs.id = "test";
+	hs.client_text = "192.0.2.7";
+	ck_assert_int_eq(netaddr_parse("192.0.2.7", &hs.client), 0);
+}
+
+/* A users repository with bob and carol (no virtual hosting). */
+static void
+setup_users(void)
+{
+	setup();
+	snprintf(datadir, sizeof(datadir), "/tmp/mailetd-test-handlers-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(datadir));
+	struct users_opts o = { .iterations = 1000, .domains = doms, .ndomains = 2 };
+	cfg.users_db = users_open(datadir, &o);
+	ck_assert_ptr_nonnull(cfg.users_db);
+	struct users_tx *tx = users_tx_begin(cfg.users_db);
+	ck_assert_ptr_nonnull(tx);
+	const char *names[] = { "bob", "carol" };
+	for (size_t i = 0; i < 2; i++) {
+		char *h = password_hash("pw", 2, 1000);
+		ck_assert_int_eq(users_tx_put(tx, names[i], h, USERS_PUT_NEW), USERS_OK);
+		password_free(h);
+	}
+	ck_assert_int_eq(users_tx_commit(tx), 0);
+}
+
+static void
+teardown_users(void)
+{
+	users_free(cfg.users_db);
+	cfg.users_db = NULL;
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", datadir);
+	ck_assert_int_eq(system(cmd), 0);
 }
 
 static struct smtp_path
@@ -34,10 +75,57 @@ path(const char *arg)
 	struct smtp_path p;
 	const char *params;
 	size_t plen;
-	ck_assert_int_eq(smtp_parse_path_arg(arg, strlen(arg), true, true, &p, &params, &plen),
+	bool rcpt = strncmp(arg, "TO:", 3) == 0;
+	ck_assert_int_eq(smtp_parse_path_arg(arg, strlen(arg), rcpt, true, &p, &params, &plen),
 	    SMTP_PATH_OK);
 	return p;
 }
+
+/*
+ * A chain from a <handlerchain> text, read as mailetd reads it; *errors
+ * gets the number of configuration errors.
+ */
+static struct chain *
+chain_from(const char *xml, size_t *errors)
+{
+	char file[] = "/tmp/mailetd-test-chain-XXXXXX";
+	int fd = mkstemp(file);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
+	close(fd);
+	struct cfg_diag d;
+	cfg_diag_init(&d);
+	struct cfg_xml x;
+	ck_assert_int_eq(cfg_xml_open(&x, file, NULL, &d), 1);
+	struct chain *c = cfg_chain_read(&x, cfg_xml_root(&x), false);
+	cfg_xml_close(&x);
+	unlink(file);
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "  diag: %s\n", d.v[i].text);
+	*errors = d.errors;
+	cfg_diag_clear(&d);
+	return c;
+}
+
+static struct chain *
+chain_ok(const char *xml)
+{
+	size_t errors;
+	struct chain *c = chain_from(xml, &errors);
+	ck_assert_uint_eq(errors, 0);
+	chain_session_begin(c, &hs);
+	return c;
+}
+
+static void
+chain_done(struct chain *c)
+{
+	chain_session_end(c, &hs);
+	chain_free(c);
+}
+
+/* ---------------------------------------------------------------------- */
+/* core handlers                                                          */
 
 static const struct {
 	const char *rcpt;
@@ -80,12 +168,7 @@ END_TEST
 
 START_TEST(auth_required_blocks_mail_without_relay_rights)
 {
-	struct smtp_path p;
-	const char *params;
-	size_t plen;
-	ck_assert_int_eq(smtp_parse_path_arg("FROM:<a@example.org>", 20, false, true, &p, &params,
-			     &plen),
-	    SMTP_PATH_OK);
+	struct smtp_path p = path("FROM:<a@example.org>");
 	struct hook_result r = chain_run(chain_core(), CHAIN_MAIL, &hs, &p);
 	ck_assert_int_eq(r.verdict, HOOK_DECLINED);
 	srv.auth_required = true;
@@ -98,8 +181,134 @@ START_TEST(auth_required_blocks_mail_without_relay_rights)
 }
 END_TEST
 
+/* verifyIdentity at MAIL (and RCPT, which re-checks the sender). */
+static const struct {
+	enum cfg_verify mode;
+	const char *auth_user;   /* NULL: not authenticated */
+	bool relaying;
+	const char *helo;
+	const char *sender;
+	int code;                /* 0: declined */
+} verify_cases[] = {
+	{ CFG_VERIFY_STRICT, "bob", true, "x", "FROM:<bob@mailetd.test>", 0 },
+	{ CFG_VERIFY_STRICT, "bob", true, "x", "FROM:<BOB@local.test>", 0 },
+	{ CFG_VERIFY_STRICT, "bob", true, "x", "FROM:<bob+tag@mailetd.test>", 0 },
+	{ CFG_VERIFY_STRICT, "bob", true, "x", "FROM:<carol@mailetd.test>", 503 },
+	{ CFG_VERIFY_STRICT, "bob", true, "x", "FROM:<nobody@mailetd.test>", 503 },
+	{ CFG_VERIFY_STRICT, "bob", true, "x", "FROM:<bob@elsewhere.example>", 503 },
+	{ CFG_VERIFY_STRICT, "bob", true, "x", "FROM:<>", 0 },
+	{ CFG_VERIFY_STRICT, NULL, false, "x", "FROM:<bob@mailetd.test>", 530 },
+	{ CFG_VERIFY_STRICT, NULL, false, "mx.example.org", "FROM:<bob@mailetd.test>", 530 },
+	{ CFG_VERIFY_STRICT, NULL, true, "x", "FROM:<bob@mailetd.test>", 0 },
+	{ CFG_VERIFY_STRICT, NULL, false, "x", "FROM:<a@elsewhere.example>", 0 },
+	{ CFG_VERIFY_STRICT, NULL, false, "x", "FROM:<>", 0 },
+	{ CFG_VERIFY_RELAXED, NULL, false, "mx.example.org", "FROM:<bob@mailetd.test>", 0 },
+	{ CFG_VERIFY_RELAXED, NULL, false, "appleclient", "FROM:<bob@mailetd.test>", 530 },
+	{ CFG_VERIFY_RELAXED, NULL, false, "127.0.0.1", "FROM:<bob@mailetd.test>", 530 },
+	{ CFG_VERIFY_RELAXED, "bob", true, "mx.example.org", "FROM:<carol@mailetd.test>", 503 },
+	{ CFG_VERIFY_DISABLED, "bob", true, "x", "FROM:<carol@mailetd.test>", 0 },
+	{ CFG_VERIFY_DISABLED, NULL, false, "x", "FROM:<bob@mailetd.test>", 0 },
+};
+
+START_TEST(verify_identity_sender)
+{
+	srv.verify_identity = verify_cases[_i].mode;
+	hs.authenticated = verify_cases[_i].auth_user != NULL;
+	hs.auth_user = verify_cases[_i].auth_user;
+	hs.relaying_allowed = verify_cases[_i].relaying;
+	hs.helo = verify_cases[_i].helo;
+	struct smtp_path p = path(verify_cases[_i].sender);
+	if (p.at == p.len && !p.null) {
+		ck_abort_msg("test sender needs a domain");
+	}
+	struct hook_result r = chain_run(chain_core(), CHAIN_MAIL, &hs, &p);
+	int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+	ck_assert_msg(code == verify_cases[_i].code, "case %d (%s): got %d", _i,
+	    verify_cases[_i].sender, code);
+	if (code == 503)
+		ck_assert_str_eq(r.text, "Incorrect Authentication for Specified Email Address");
+	if (code == 530)
+		ck_assert_str_eq(r.text, "Authentication Required");
+	/* RCPT re-checks the sender (James runs the hook at both). */
+	hs.sender = &p;
+	struct smtp_path rc = path("TO:<carol@mailetd.test>");
+	r = chain_run(chain_core(), CHAIN_RCPT, &hs, &rc);
+	int rcode = r.verdict == HOOK_DECLINED || r.verdict == HOOK_OK ? 0 : r.code;
+	ck_assert_int_eq(rcode, code);
+}
+END_TEST
+
+static const struct {
+	const char *headers;
+	int code;                /* 0: declined */
+	const char *ecode;
+} from_cases[] = {
+	{ "From: bob@mailetd.test\r\nSubject: x\r\n", 0, NULL },
+	{ "Subject: x\r\nFROM: Bob Smith <bob@mailetd.test>\r\n", 0, NULL },
+	{ "From: \"Smith, Bob\" <bob@local.test> (home)\r\n", 0, NULL },
+	{ "From: bob@mailetd.test (Bob)\r\n", 0, NULL },
+	{ "From: Bob\r\n <bob@mailetd.test>\r\n", 0, NULL },
+	{ "From: team: bob@mailetd.test, Bob <bob+x@mailetd.test>;\r\n", 0, NULL },
+	{ "Subject: x\r\n", 503, "5.5.4" },
+	{ "From: carol@mailetd.test\r\n", 503, "5.7.1" },
+	{ "From: Bob <bob@mailetd.test>, carol@mailetd.test\r\n", 503, "5.7.1" },
+	{ "From: team: bob@mailetd.test, carol@mailetd.test;\r\n", 503, "5.7.1" },
+	{ "From: undisclosed-recipients:;\r\n", 503, "5.7.1" },
+	{ "From: not an address\r\n", 503, "5.7.1" },
+	{ "From: <bob@mailetd.test\r\n", 503, "5.7.1" },
+	{ "From: bob@mailetd.test\r\nFrom: carol@mailetd.test\r\n", 503, "5.7.1" },
+	{ "From: \"bob@mailetd.test\" <carol@mailetd.test>\r\n", 503, "5.7.1" },
+};
+
+START_TEST(verify_identity_from_header)
+{
+	srv.verify_identity = CFG_VERIFY_STRICT;
+	hs.authenticated = true;
+	hs.auth_user = "bob";
+	hs.relaying_allowed = true;
+	hs.headers = from_cases[_i].headers;
+	hs.headers_len = strlen(hs.headers);
+	unsigned long long sz = 100;
+	struct hook_result r = chain_run(chain_core(), CHAIN_MESSAGE, &hs, &sz);
+	int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+	ck_assert_msg(code == from_cases[_i].code, "case %d: %s: got %d", _i,
+	    from_cases[_i].headers, code);
+	if (code != 0)
+		ck_assert_str_eq(r.ecode, from_cases[_i].ecode);
+	/* Unauthenticated clients and the disabled mode are not checked. */
+	hs.authenticated = false;
+	hs.auth_user = NULL;
+	r = chain_run(chain_core(), CHAIN_MESSAGE, &hs, &sz);
+	ck_assert_int_eq(r.verdict, HOOK_DECLINED);
+	hs.authenticated = true;
+	hs.auth_user = "bob";
+	srv.verify_identity = CFG_VERIFY_DISABLED;
+	r = chain_run(chain_core(), CHAIN_MESSAGE, &hs, &sz);
+	ck_assert_int_eq(r.verdict, HOOK_DECLINED);
+}
+END_TEST
+
+START_TEST(header_lookup_unfolds)
+{
+	hs.headers = "Subject: one\r\n two\r\nX-A: 1\r\nx-a:2\r\n";
+	hs.headers_len = strlen(hs.headers);
+	char buf[64];
+	ck_assert_int_eq(hook_header(&hs, "subject", 0, buf, sizeof(buf)), 8);
+	ck_assert_str_eq(buf, " one two");
+	ck_assert_int_eq(hook_header(&hs, "X-A", 1, buf, sizeof(buf)), 1);
+	ck_assert_str_eq(buf, "2");
+	ck_assert_int_eq(hook_header(&hs, "X-A", 2, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(hook_header(&hs, "X", 0, buf, sizeof(buf)), -1);
+	ck_assert_int_eq(hook_header(&hs, "Subject", 0, buf, 4), 8);
+	ck_assert_str_eq(buf, " on");
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* the runner                                                             */
+
 static struct hook_result
-deny_plain(const struct hook_session *s, const char *arg)
+deny_soft(const struct hook_session *s, const char *arg)
 {
 	(void)s;
 	(void)arg;
@@ -114,24 +323,647 @@ ok_helo(const struct hook_session *s, const char *arg)
 	return (struct hook_result){ .verdict = HOOK_OK };
 }
 
+static struct hook_result
+deny_helo(const struct hook_session *s, const char *arg)
+{
+	(void)s;
+	(void)arg;
+	return (struct hook_result){ .verdict = HOOK_DENY };
+}
+
+static struct hook_result
+bye_helo(const struct hook_session *s, const char *arg)
+{
+	(void)s;
+	(void)arg;
+	return (struct hook_result){ .verdict = HOOK_DISCONNECT };
+}
+
+static const struct handler_def h_none = { .name = "none" };
+static const struct handler_def h_soft = { .name = "soft", .helo = deny_soft };
+static const struct handler_def h_ok = { .name = "ok", .helo = ok_helo };
+static const struct handler_def h_deny = { .name = "deny", .helo = deny_helo };
+static const struct handler_def h_bye = { .name = "bye", .helo = bye_helo };
+
+static struct hook_result
+run_helo(const struct handler_def *const *v, size_t n)
+{
+	struct chain *c = chain_new();
+	for (size_t i = 0; i < n; i++)
+		chain_add(c, v[i], NULL, 0);
+	struct hook_result r = chain_run(c, CHAIN_HELO, &hs, "x");
+	chain_free(c);
+	return r;
+}
+
 START_TEST(runner_first_non_declined_wins_and_defaults_fill)
 {
-	static const struct handler_def none = { .name = "none" };
-	static const struct handler_def soft = { .name = "soft", .helo = deny_plain };
-	static const struct handler_def ok = { .name = "ok", .helo = ok_helo };
-	const struct handler_def *v1[] = { &none, &soft, &ok };
-	struct chain c1 = { v1, 3 };
-	struct hook_result r = chain_run(&c1, CHAIN_HELO, &hs, "x");
+	const struct handler_def *v1[] = { &h_none, &h_soft, &h_ok };
+	struct hook_result r = run_helo(v1, 3);
 	ck_assert_int_eq(r.verdict, HOOK_DENYSOFT);
 	ck_assert_int_eq(r.code, 451);
 	ck_assert_str_eq(r.text, "Temporary problem. Please try again later");
-	const struct handler_def *v2[] = { &ok, &soft };
-	struct chain c2 = { v2, 2 };
-	r = chain_run(&c2, CHAIN_HELO, &hs, "x");
-	ck_assert_int_eq(r.verdict, HOOK_OK);
-	struct chain c3 = { v1, 1 };
-	r = chain_run(&c3, CHAIN_HELO, &hs, "x");
-	ck_assert_int_eq(r.verdict, HOOK_DECLINED);
+	const struct handler_def *v2[] = { &h_ok, &h_soft, &h_deny };
+	ck_assert_int_eq(run_helo(v2, 3).verdict, HOOK_OK);
+	ck_assert_int_eq(run_helo(v1, 1).verdict, HOOK_DECLINED);
+	const struct handler_def *v3[] = { &h_none, &h_deny, &h_ok };
+	r = run_helo(v3, 3);
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	ck_assert_int_eq(r.code, 554);
+	ck_assert_str_eq(r.text, "Email rejected");
+	const struct handler_def *v4[] = { &h_bye };
+	r = run_helo(v4, 1);
+	ck_assert_int_eq(r.verdict, HOOK_DISCONNECT);
+	ck_assert_int_eq(r.code, 554);
+	ck_assert_str_eq(r.text, "Server disconnected");
+}
+END_TEST
+
+START_TEST(configured_handlers_run_before_core)
+{
+	/* A configured OK for postmaster@remote comes before the core relay
+	 * hook: as in James, a configured handler shadows the core ones. */
+	struct chain *c = chain_new();
+	chain_add(c, &handler_postmaster, NULL, 1);
+	chain_add_core(c, CHAIN_CORE_SMTP);
+	ck_assert_str_eq(c->v[0].def->name, "PostmasterAbuseRcptHook");
+	ck_assert_str_eq(c->v[1].def->name, "AuthRequiredToRelayRcptHook");
+	ck_assert(c->v[1].core && !c->v[0].core);
+	struct smtp_path p = path("TO:<postmaster@elsewhere.example>");
+	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &p).verdict, HOOK_OK);
+	ck_assert_int_eq(chain_run(chain_core(), CHAIN_RCPT, &hs, &p).verdict, HOOK_DENY);
+	chain_free(c);
+}
+END_TEST
+
+/* Disconnect hooks run at the end, then every state is freed. */
+static int disconnects, state_frees;
+
+static void
+count_disconnect(const struct hook_session *s)
+{
+	ck_assert_ptr_nonnull(*s->state);
+	disconnects++;
+}
+
+static void
+count_state_free(void *p)
+{
+	state_frees++;
+	free(p);
+}
+
+static struct hook_result
+make_state(const struct hook_session *s)
+{
+	*s->state = xstrdup("state");
+	return HOOK_RESULT_DECLINED;
+}
+
+static const struct handler_def h_state = { .name = "state", .connect = make_state,
+	.disconnect = count_disconnect, .state_free = count_state_free };
+
+START_TEST(session_end_runs_disconnect_and_frees_state)
+{
+	struct chain *c = chain_new();
+	chain_add(c, &h_state, NULL, 1);
+	chain_add(c, &h_none, NULL, 2);
+	chain_add(c, &h_state, NULL, 3);
+	chain_session_begin(c, &hs);
+	ck_assert_int_eq(chain_run(c, CHAIN_CONNECT, &hs, NULL).verdict, HOOK_DECLINED);
+	ck_assert_ptr_nonnull(hs.slots[0]);
+	ck_assert_ptr_null(hs.slots[1]);
+	ck_assert_ptr_ne(hs.slots[0], hs.slots[2]); /* one slot per entry */
+	ck_assert_ptr_eq(hook_peer_state(&hs, &h_state), hs.slots[0]);
+	ck_assert_ptr_null(hook_peer_state(&hs, &h_ok));
+	disconnects = state_frees = 0;
+	chain_session_end(c, &hs);
+	ck_assert_int_eq(disconnects, 2);
+	ck_assert_int_eq(state_frees, 2);
+	ck_assert_ptr_null(hs.slots);
+	chain_free(c);
+}
+END_TEST
+
+/* A handler that waits: it suspends and is resumed by the test later. */
+static struct hook_pending *waiting;
+static struct hook_result resumed;
+static int resumed_calls;
+
+static struct hook_result
+wait_rcpt(const struct hook_session *s, const struct smtp_path *p)
+{
+	(void)p;
+	waiting = hook_suspend(s);
+	return (struct hook_result){ .verdict = HOOK_PENDING };
+}
+
+static void
+test_resume(void *arg, struct hook_result r)
+{
+	ck_assert_ptr_eq(arg, &hs);
+	resumed = r;
+	resumed_calls++;
+}
+
+static const struct handler_def h_wait = { .name = "wait", .rcpt = wait_rcpt };
+
+START_TEST(pending_resumes_and_chain_continues)
+{
+	struct chain *c = chain_new();
+	chain_add(c, &h_wait, NULL, 1);
+	chain_add_core(c, CHAIN_CORE_SMTP);
+	hs.resume = test_resume;
+	hs.resume_arg = &hs;
+	resumed_calls = 0;
+	struct smtp_path p = path("TO:<bob@elsewhere.example>");
+	size_t at;
+	struct hook_result r = chain_run_from(c, CHAIN_RCPT, &hs, &p, 0, &at);
+	ck_assert_int_eq(r.verdict, HOOK_PENDING);
+	ck_assert_uint_eq(at, 0);
+	ck_assert_ptr_nonnull(waiting);
+	/* The handler answers DECLINED later: the session goes on from at + 1,
+	 * where the relay hook refuses the remote recipient. */
+	hook_resume(waiting, HOOK_RESULT_DECLINED);
+	ck_assert_int_eq(resumed_calls, 1);
+	ck_assert_int_eq(resumed.verdict, HOOK_DECLINED);
+	r = chain_run_from(c, CHAIN_RCPT, &hs, &p, at + 1, &at);
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	ck_assert_int_eq(r.code, 550);
+	ck_assert_str_eq(c->v[at].def->name, "AuthRequiredToRelayRcptHook");
+	/* A real answer is final. */
+	r = chain_run_from(c, CHAIN_RCPT, &hs, &p, 0, &at);
+	ck_assert_int_eq(r.verdict, HOOK_PENDING);
+	hook_resume(waiting, (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451,
+				     .ecode = "4.4.3", .text = "try later" });
+	ck_assert_int_eq(resumed_calls, 2);
+	ck_assert_int_eq(resumed.verdict, HOOK_DENYSOFT);
+	ck_assert_str_eq(resumed.text, "try later");
+	chain_free(c);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* configuration                                                          */
+
+START_TEST(chain_from_xml_order_skips_and_errors)
+{
+	size_t errors;
+	struct chain *c = chain_from(
+	    "<handlerchain>\n"
+	    "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>\n"
+	    "<handler class=\"org.apache.james.smtpserver.CoreCmdHandlerLoader\"/>\n"
+	    "<handler class=\"org.apache.james.smtpserver.fastfail.URIRBLHandler\"/>\n"
+	    "<handler class=\"MaxRcptHandler\"><maxRcpt>3</maxRcpt></handler>\n"
+	    "</handlerchain>\n",
+	    &errors);
+	ck_assert_uint_eq(errors, 0);
+	const char *want[] = { "ValidRcptHandler", "MaxRcptHandler", "AuthRequiredToRelayRcptHook",
+		"SenderAuthIdentifyVerificationHook", "AuthRequiredHook", "PostmasterAbuseRcptHook" };
+	ck_assert_uint_eq(c->n, 6);
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_str_eq(c->v[i].def->name, want[i]);
+	ck_assert_uint_eq(c->nskipped, 1);
+	ck_assert_str_eq(c->skipped[0].cls, "org.apache.james.smtpserver.fastfail.URIRBLHandler");
+	ck_assert_int_eq(c->skipped[0].line, 4);
+	chain_free(c);
+
+	c = chain_from("<handlerchain coreHandlersPackage="
+		       "\"org.apache.james.smtpserver.NoAuthCmdHandlerLoader\"/>\n",
+	    &errors);
+	ck_assert_uint_eq(errors, 0);
+	ck_assert_int_eq(c->core_set, CHAIN_CORE_SMTP_NOAUTH);
+	ck_assert_uint_eq(c->n, 3);
+	chain_free(c);
+
+	const char *bad[] = {
+		"<handlerchain><handler class=\"com.example.Nope\"/></handlerchain>",
+		"<handlerchain><handler/></handlerchain>",
+		"<handlerchain coreHandlersPackage=\"com.example.Loader\"/>",
+		"<handlerchain><handler class=\"MaxRcptHandler\"/></handlerchain>",
+		"<handlerchain><handler class=\"MaxRcptHandler\"><maxRcpt>x</maxRcpt></handler>"
+		"</handlerchain>",
+		"<handlerchain><handler class=\"EnforceHeaderLimitationsMessageHook\">"
+		"<maxLines>5</maxLines></handler></handlerchain>",
+		"<handlerchain><handler class=\"SpamTrapHandler\"/></handlerchain>",
+		"<handlerchain><handler class=\"MaxConnectionLifespanHandler\">"
+		"<duration>soon</duration></handler></handlerchain>",
+		"<handlerchain><handler class=\"AllowedUnauthenticatedSender\"><allowedSenders>"
+		"<allowedSender fromIps=\"300.1.1.1\">a@b.c</allowedSender></allowedSenders>"
+		"</handler></handlerchain>",
+		"<handlerchain><handler class=\"ValidRcptHandler\"><recipientRewriteTableCheck>"
+		"some</recipientRewriteTableCheck></handler></handlerchain>",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = chain_from(bad[i], &errors);
+		ck_assert_msg(errors > 0, "no error for %s", bad[i]);
+		chain_free(c);
+	}
+}
+END_TEST
+
+START_TEST(duration_syntax)
+{
+	uint64_t ms;
+	ck_assert_int_eq(fastfail_duration("1s", 1, &ms), 0);
+	ck_assert_uint_eq(ms, 1000);
+	ck_assert_int_eq(fastfail_duration("250", 1, &ms), 0);
+	ck_assert_uint_eq(ms, 250);
+	ck_assert_int_eq(fastfail_duration("2 minutes", 1, &ms), 0);
+	ck_assert_uint_eq(ms, 120000);
+	ck_assert_int_eq(fastfail_duration("1 Hour", 1, &ms), 0);
+	ck_assert_uint_eq(ms, 3600000);
+	ck_assert_int_eq(fastfail_duration("1 fortnight", 1, &ms), -1);
+	ck_assert_int_eq(fastfail_duration("-1s", 1, &ms), -1);
+	ck_assert_int_eq(fastfail_duration("", 1, &ms), -1);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* fastfail handlers                                                      */
+
+START_TEST(max_rcpt_limit)
+{
+	struct chain *c = chain_ok("<handlerchain><handler class=\"org.apache.james.smtpserver."
+				   "fastfail.MaxRcptHandler\"><maxRcpt>2</maxRcpt></handler>"
+				   "</handlerchain>");
+	struct smtp_path p = path("TO:<bob@mailetd.test>");
+	for (size_t n = 0; n < 4; n++) {
+		hs.nrcpts = n;
+		struct hook_result r = chain_run(c, CHAIN_RCPT, &hs, &p);
+		if (n < 2) {
+			ck_assert_int_eq(r.verdict, HOOK_DECLINED);
+			continue;
+		}
+		ck_assert_int_eq(r.code, 452);
+		ck_assert_str_eq(r.ecode, "4.5.3");
+		ck_assert_str_eq(r.text, "Requested action not taken: max recipients reached");
+	}
+	chain_done(c);
+}
+END_TEST
+
+START_TEST(max_unknown_counts_per_transaction)
+{
+	struct chain *c = chain_ok("<handlerchain><handler class=\"MaxUnknownCmdHandler\">"
+				   "<maxUnknownCmdCount>2</maxUnknownCmdCount></handler>"
+				   "</handlerchain>");
+	ck_assert_int_eq(chain_run(c, CHAIN_UNKNOWN, &hs, "FOO").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(chain_run(c, CHAIN_UNKNOWN, &hs, "FOO").verdict, HOOK_DECLINED);
+	hs.tx_serial++; /* RSET: a new count */
+	ck_assert_int_eq(chain_run(c, CHAIN_UNKNOWN, &hs, "FOO").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(chain_run(c, CHAIN_UNKNOWN, &hs, "FOO").verdict, HOOK_DECLINED);
+	struct hook_result r = chain_run(c, CHAIN_UNKNOWN, &hs, "FOO");
+	ck_assert_int_eq(r.verdict, HOOK_DISCONNECT);
+	ck_assert_int_eq(r.code, 521);
+	ck_assert_str_eq(r.text, "Closing connection as too many unknown commands received");
+	chain_done(c); /* the state is freed (ASan checks) */
+}
+END_TEST
+
+START_TEST(valid_rcpt_users)
+{
+	struct chain *c = chain_ok("<handlerchain><handler class=\"ValidRcptHandler\">"
+				   "<recipientRewriteTableCheck>anyMappingValid"
+				   "</recipientRewriteTableCheck></handler></handlerchain>");
+	static const struct {
+		const char *rcpt;
+		int code;
+	} cases[] = {
+		{ "TO:<bob@mailetd.test>", 0 },
+		{ "TO:<Carol@LOCAL.test>", 0 },
+		{ "TO:<bob+list@mailetd.test>", 0 },
+		{ "TO:<nobody@mailetd.test>", 550 },
+		{ "TO:<postmaster@mailetd.test>", 0 },
+		{ "TO:<anyone@elsewhere.example>", 0 },
+	};
+	hs.relaying_allowed = true;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct smtp_path p = path(cases[i].rcpt);
+		struct hook_result r = chain_run_from(c, CHAIN_RCPT, &hs, &p, 0, NULL);
+		int code = r.verdict == HOOK_DECLINED || r.verdict == HOOK_OK ? 0 : r.code;
+		ck_assert_msg(code == cases[i].code, "%s: %d", cases[i].rcpt, code);
+		if (code == 550) {
+			ck_assert_str_eq(r.ecode, "5.1.1");
+			ck_assert_str_eq(r.text, "Unknown user: nobody@mailetd.test");
+		}
+	}
+	chain_done(c);
+}
+END_TEST
+
+START_TEST(spam_trap_blocks_the_client)
+{
+	struct chain *c = chain_ok("<handlerchain><handler class=\"SpamTrapHandler\">"
+				   "<spamTrapRecip>trap@mailetd.test</spamTrapRecip>"
+				   "<blockTime>60000</blockTime></handler></handlerchain>");
+	struct smtp_path good = path("TO:<bob@mailetd.test>");
+	struct smtp_path trap = path("TO:<TRAP@mailetd.test>");
+	hs.relaying_allowed = true;
+	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &good).verdict, HOOK_DECLINED);
+	struct hook_result r = chain_run(c, CHAIN_RCPT, &hs, &trap);
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	ck_assert_int_eq(r.code, 554);
+	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &good).verdict, HOOK_DENY);
+	struct netaddr other = hs.client;
+	ck_assert_int_eq(netaddr_parse("192.0.2.8", &hs.client), 0);
+	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &good).verdict, HOOK_DECLINED);
+	hs.client = other;
+	chain_done(c);
+}
+END_TEST
+
+START_TEST(allowed_unauthenticated_sender)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"org.apache.james.smtpserver.fastfail."
+	    "AllowedUnauthenticatedSender\"><allowNullSender>false</allowNullSender>"
+	    "<allowedSenders><allowedSender>allowed@example.com</allowedSender>"
+	    "<allowedSender fromIps=\"172.34.56.0/24\">ip-restricted@example.com</allowedSender>"
+	    "</allowedSenders></handler></handlerchain>");
+	static const struct {
+		const char *sender;
+		bool relaying, auth;
+		const char *ip;
+		int code;
+	} cases[] = {
+		{ "FROM:<allowed@example.com>", true, false, "192.0.2.7", 0 },
+		{ "FROM:<ALLOWED@example.com>", true, false, "192.0.2.7", 0 },
+		{ "FROM:<other@example.com>", true, false, "192.0.2.7", 550 },
+		{ "FROM:<ip-restricted@example.com>", true, false, "192.0.2.7", 550 },
+		{ "FROM:<ip-restricted@example.com>", true, false, "172.34.56.9", 0 },
+		{ "FROM:<>", true, false, "192.0.2.7", 550 },
+		{ "FROM:<other@example.com>", true, true, "192.0.2.7", 0 },
+		{ "FROM:<other@example.com>", false, false, "192.0.2.7", 0 },
+	};
+	srv.verify_identity = CFG_VERIFY_DISABLED;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct smtp_path p = path(cases[i].sender);
+		hs.relaying_allowed = cases[i].relaying;
+		hs.authenticated = cases[i].auth;
+		ck_assert_int_eq(netaddr_parse(cases[i].ip, &hs.client), 0);
+		hs.client_text = cases[i].ip;
+		struct hook_result r = chain_run(c, CHAIN_MAIL, &hs, &p);
+		int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+		ck_assert_msg(code == cases[i].code, "%s: %d", cases[i].sender, code);
+		if (i == 2)
+			ck_assert_str_eq(r.text, "Sender <other@example.com> is not allowed for "
+						 "unauthenticated connection from 192.0.2.7");
+		if (i == 5)
+			ck_assert_str_eq(r.text, "Sender <> is not allowed for unauthenticated "
+						 "connection from 192.0.2.7");
+	}
+	chain_done(c);
+}
+END_TEST
+
+START_TEST(header_limits)
+{
+	struct chain *c = chain_ok("<handlerchain><handler class=\"org.apache.james.smtpserver."
+				   "EnforceHeaderLimitationsMessageHook\"><maxLines>3</maxLines>"
+				   "<maxSize>1K</maxSize></handler></handlerchain>");
+	unsigned long long sz = 10;
+	hs.headers_fields = 3;
+	hs.headers_size = 1024;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	hs.headers_fields = 4;
+	struct hook_result r = chain_run(c, CHAIN_MESSAGE, &hs, &sz);
+	ck_assert_int_eq(r.verdict, HOOK_DENYSOFT);
+	ck_assert_int_eq(r.code, 552);
+	ck_assert_str_eq(r.text, "Header Lines are too many");
+	hs.headers_fields = 3;
+	hs.headers_size = 1025;
+	r = chain_run(c, CHAIN_MESSAGE, &hs, &sz);
+	ck_assert_int_eq(r.code, 552);
+	ck_assert_str_eq(r.text, "Header size is too large");
+	chain_done(c);
+	/* <= 0: James's defaults, 500 lines and 64 KiB */
+	c = chain_ok("<handlerchain><handler class=\"EnforceHeaderLimitationsMessageHook\">"
+		     "<maxLines>0</maxLines><maxSize>-1</maxSize></handler></handlerchain>");
+	hs.headers_fields = 500;
+	hs.headers_size = 65536;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	hs.headers_fields = 501;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DENYSOFT);
+	chain_done(c);
+}
+END_TEST
+
+START_TEST(lifespan_and_attribute)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"org.apache.james.smtpserver.netty."
+	    "MaxConnectionLifespanHandler\"><duration>1s</duration></handler>"
+	    "<handler class=\"SetMailAttributeMessageHook\"><name>tag</name><value>v1</value>"
+	    "</handler></handlerchain>");
+	ck_assert_int_eq(chain_run(c, CHAIN_CONNECT, &hs, NULL).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.lifespan_ms, 1000);
+	unsigned long long sz = 1;
+	hs.relaying_allowed = true;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 1);
+	ck_assert_str_eq(hs.attr_names[0], "tag");
+	ck_assert_str_eq(hs.attr_values[0], "v1");
+	chain_done(c);
+}
+END_TEST
+
+/* SetMimeHeaderHandler and hook_add_header: fields to put on top. */
+START_TEST(set_mime_header_and_added_headers)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"org.apache.james.smtpserver.SetMimeHeaderHandler\">"
+	    "<headername>SPF-test</headername><headervalue>passed</headervalue></handler>"
+	    "<handler class=\"SetMimeHeaderHandler\"><headername>X-Two</headername>"
+	    "<headervalue>2</headervalue></handler></handlerchain>");
+	unsigned long long sz = 1;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.prepend_len, strlen("SPF-test: passed\r\nX-Two: 2\r\n"));
+	ck_assert(memcmp(hs.prepend, "SPF-test: passed\r\nX-Two: 2\r\n", hs.prepend_len) == 0);
+	/* Refused: bad names, line breaks, and too much in all. */
+	ck_assert_int_eq(hook_add_header(&hs, "Bad Name", "x"), -1);
+	ck_assert_int_eq(hook_add_header(&hs, "A:B", "x"), -1);
+	ck_assert_int_eq(hook_add_header(&hs, "", "x"), -1);
+	ck_assert_int_eq(hook_add_header(&hs, "X-Inject", "a\r\nBcc: x@example.org"), -1);
+	char big[HOOK_PREPEND_MAX];
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(hook_add_header(&hs, "X-Big", big), -1);
+	chain_done(c);
+	free(hs.prepend);
+	hs.prepend = NULL;
+	hs.prepend_len = 0;
+	size_t errors;
+	const char *bad[] = {
+		"<handlerchain><handler class=\"SetMimeHeaderHandler\"><headername>X</headername>"
+		"</handler></handlerchain>",
+		"<handlerchain><handler class=\"SetMimeHeaderHandler\"><headername>X: Y</headername>"
+		"<headervalue>v</headervalue></handler></handlerchain>",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		chain_free(chain_from(bad[i], &errors));
+		ck_assert_uint_gt(errors, 0);
+	}
+}
+END_TEST
+
+static struct hook_result
+mail_param(struct chain *c, const char *name, const char *value)
+{
+	struct hook_param p = { .name = name, .value = value };
+	return chain_run(c, CHAIN_MAIL_PARAM, &hs, &p);
+}
+
+START_TEST(mt_priority_and_require_tls)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"SmtpMtPriorityEhloHook\"/>"
+	    "<handler class=\"SmtpMtPriorityParameterHook\"/>"
+	    "<handler class=\"SmtpMtPriorityMessageHook\"/>"
+	    "<handler class=\"SmtpRequireTlsEhloHook\"/>"
+	    "<handler class=\"SmtpRequireTlsParameterHook\"/>"
+	    "<handler class=\"SmtpRequireTlsMessageHook\"/></handlerchain>");
+	const char *kw[8];
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 8), 1);
+	ck_assert_str_eq(kw[0], "MT-PRIORITY");
+	hs.tls_active = true;
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 8), 2);
+	ck_assert_str_eq(kw[1], "REQUIRETLS");
+	ck_assert(chain_mail_param_declared(c, "mt-priority", 11));
+	ck_assert(!chain_mail_param_declared(c, "NOTIFY", 6));
+
+	static const struct {
+		const char *value;
+		bool auth;
+		int code;       /* 0: accepted */
+		const char *attr;
+	} cases[] = {
+		{ "-9", false, 0, "-9" }, { "9", true, 0, "9" }, { "3", false, 0, "0" },
+		{ "+2", true, 0, "2" }, { "10", true, 501, NULL }, { "-10", true, 501, NULL },
+		{ "x", true, 501, NULL }, { "", true, 501, NULL },
+	};
+	unsigned long long sz = 1;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		hs.mail_serial++;
+		hs.nattrs = 0;
+		hs.authenticated = cases[i].auth;
+		struct hook_result r = mail_param(c, "MT-PRIORITY", cases[i].value);
+		int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+		ck_assert_msg(code == cases[i].code, "%s: %d", cases[i].value, code);
+		if (code != 0) {
+			ck_assert_str_eq(r.text,
+			    "Incorrect syntax when handling MT-PRIORITY mail parameter");
+			continue;
+		}
+		r = mail_param(c, "MT-PRIORITY", cases[i].value);
+		ck_assert_int_eq(r.code, 501); /* a second one */
+		ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+		ck_assert_uint_eq(hs.nattrs, 1);
+		ck_assert_str_eq(hs.attr_names[0], "MAIL_PRIORITY");
+		ck_assert_str_eq(hs.attr_values[0], cases[i].attr);
+	}
+	/* A new MAIL without the parameter: no attribute. */
+	hs.mail_serial++;
+	hs.nattrs = 0;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 0);
+
+	/* REQUIRETLS: recorded over TLS only; TLS-Required: No gives false. */
+	hs.tls_active = false;
+	ck_assert_int_eq(mail_param(c, "REQUIRETLS", "").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 0);
+	hs.mail_serial++;
+	hs.tls_active = true;
+	ck_assert_int_eq(mail_param(c, "REQUIRETLS", "").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(mail_param(c, "REQUIRETLS", "").code, 501);
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 1);
+	ck_assert_str_eq(hs.attr_values[0], "true");
+	hs.mail_serial++;
+	hs.nattrs = 0;
+	hs.headers = "Subject: x\r\nTLS-Required:  no\r\n";
+	hs.headers_len = strlen(hs.headers);
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 1);
+	ck_assert_str_eq(hs.attr_names[0], "REQUIRETLS");
+	ck_assert_str_eq(hs.attr_values[0], "false");
+	chain_done(c);
+}
+END_TEST
+
+START_TEST(dsn_parameters)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"DSNEhloHook\"/><handler class=\"DSNMailParameterHook\"/>"
+	    "<handler class=\"DSNRcptParameterHook\"/><handler class=\"DSNMessageHook\"/>"
+	    "</handlerchain>");
+	const char *kw[4];
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 4), 1);
+	ck_assert_str_eq(kw[0], "DSN");
+	ck_assert(chain_rcpt_param_declared(c, "orcpt", 5));
+	ck_assert(chain_mail_param_declared(c, "ENVID", 5));
+	static const struct {
+		const char *name, *value;
+		int code;
+	} mail_cases[] = {
+		{ "RET", "hdrs", 0 }, { "RET", "BOTH", 0 }, { "ENVID", "QQ314159", 0 },
+		{ "ENVID", "a+2Bb", 0 }, { "ENVID", "a+2b", 501 }, { "ENVID", "a+2", 501 },
+		{ "ENVID", "", 501 },
+		{ "ENVID", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			   "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 501 },
+	};
+	for (size_t i = 0; i < sizeof(mail_cases) / sizeof(mail_cases[0]); i++) {
+		hs.mail_serial++;
+		struct hook_result r = mail_param(c, mail_cases[i].name, mail_cases[i].value);
+		int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+		ck_assert_msg(code == mail_cases[i].code, "%s=%s: %d", mail_cases[i].name,
+		    mail_cases[i].value, code);
+	}
+	static const struct {
+		const char *notify, *orcpt;
+		int code;
+	} rcpt_cases[] = {
+		{ "NEVER", NULL, 0 }, { "success,DELAY", NULL, 0 }, { "SUCCESS,FAILURE,DELAY", NULL, 0 },
+		{ "NEVER,SUCCESS", NULL, 501 }, { "SUCCESS,SUCCESS", NULL, 501 }, { "", NULL, 501 },
+		{ "BOGUS", NULL, 501 }, { NULL, "rfc822;bob@mailetd.test", 0 },
+		{ NULL, "RFC822;b+2Bx@mailetd.test", 0 }, { NULL, "x400;bob@mailetd.test", 501 },
+		{ NULL, "rfc822;nobody", 501 }, { NULL, "rfc822;", 501 },
+	};
+	struct smtp_path p = path("TO:<bob@mailetd.test>");
+	for (size_t i = 0; i < sizeof(rcpt_cases) / sizeof(rcpt_cases[0]); i++) {
+		struct hook_param hp[2];
+		size_t n = 0;
+		if (rcpt_cases[i].notify)
+			hp[n++] = (struct hook_param){ "NOTIFY", rcpt_cases[i].notify };
+		if (rcpt_cases[i].orcpt)
+			hp[n++] = (struct hook_param){ "ORCPT", rcpt_cases[i].orcpt };
+		hs.rcpt_params = hp;
+		hs.nrcpt_params = n;
+		struct hook_result r = chain_run(c, CHAIN_RCPT, &hs, &p);
+		int code = r.verdict == HOOK_DECLINED ? 0 : r.code;
+		ck_assert_msg(code == rcpt_cases[i].code, "case %zu: %d", i, code);
+		if (code)
+			ck_assert_str_eq(r.text, "Invalid NOTIFY or ORCPT parameter value");
+	}
+	/* The message carries what the current MAIL and transaction gave. */
+	hs.tx_serial++;
+	hs.mail_serial++;
+	hs.nattrs = 0;
+	ck_assert_int_eq(mail_param(c, "RET", "FULL").verdict, HOOK_DECLINED);
+	struct hook_param hp = { "NOTIFY", "NEVER" };
+	hs.rcpt_params = &hp;
+	hs.nrcpt_params = 1;
+	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &p).verdict, HOOK_DECLINED);
+	unsigned long long sz = 1;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 3);
+	ck_assert_str_eq(hs.attr_names[0], "dsn-ret");
+	ck_assert_str_eq(hs.attr_values[0], "FULL");
+	ck_assert_str_eq(hs.attr_names[1], "dsn-rcpt");
+	ck_assert_str_eq(hs.attr_values[1], "<bob@mailetd.test> NOTIFY=NEVER\n");
+	ck_assert_str_eq(hs.attr_names[2], "dsn-arrival-date");
+	chain_done(c);
 }
 END_TEST
 
@@ -144,7 +976,31 @@ main(void)
 	tcase_add_loop_test(tc, rcpt_decisions, 0, sizeof(rcpt_cases) / sizeof(rcpt_cases[0]));
 	tcase_add_test(tc, auth_required_blocks_mail_without_relay_rights);
 	tcase_add_test(tc, runner_first_non_declined_wins_and_defaults_fill);
+	tcase_add_test(tc, configured_handlers_run_before_core);
+	tcase_add_test(tc, pending_resumes_and_chain_continues);
+	tcase_add_test(tc, session_end_runs_disconnect_and_frees_state);
+	tcase_add_test(tc, header_lookup_unfolds);
+	tcase_add_test(tc, chain_from_xml_order_skips_and_errors);
+	tcase_add_test(tc, duration_syntax);
+	tcase_add_test(tc, max_rcpt_limit);
+	tcase_add_test(tc, max_unknown_counts_per_transaction);
+	tcase_add_test(tc, spam_trap_blocks_the_client);
+	tcase_add_test(tc, allowed_unauthenticated_sender);
+	tcase_add_test(tc, header_limits);
+	tcase_add_test(tc, lifespan_and_attribute);
+	tcase_add_test(tc, set_mime_header_and_added_headers);
+	tcase_add_test(tc, mt_priority_and_require_tls);
+	tcase_add_test(tc, dsn_parameters);
 	suite_add_tcase(s, tc);
+	TCase *tu = tcase_create("users");
+	tcase_add_checked_fixture(tu, setup_users, teardown_users);
+	tcase_set_timeout(tu, 30);
+	tcase_add_loop_test(tu, verify_identity_sender, 0,
+	    sizeof(verify_cases) / sizeof(verify_cases[0]));
+	tcase_add_loop_test(tu, verify_identity_from_header, 0,
+	    sizeof(from_cases) / sizeof(from_cases[0]));
+	tcase_add_test(tu, valid_rcpt_users);
+	suite_add_tcase(s, tu);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

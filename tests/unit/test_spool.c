@@ -444,6 +444,54 @@ START_TEST(test_reader)
 }
 END_TEST
 
+/* spool_msg_prepend: the fields come first in the committed message,
+ * buffered bytes included; a reader taken before keeps the old bytes. */
+START_TEST(test_prepend)
+{
+	struct spool *sp = open_spool(true, 1);
+	unsigned char *body = make_body(200003);
+	char id[ID_LEN + 1];
+	struct spool_msg *m = spool_msg_new(sp, "spool", id);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(spool_msg_write(m, body, 200000), 0);
+	ck_assert_int_eq(spool_msg_write(m, body + 200000, 3), 0); /* in the buffer */
+	int before = spool_msg_reader(m);
+	ck_assert_int_ge(before, 0);
+	static const char pre[] = "X-One: 1\r\nReceived-SPF: pass\r\n";
+	ck_assert_int_eq(spool_msg_prepend(m, pre, 0), 0);
+	ck_assert_int_eq(spool_msg_prepend(m, pre, sizeof(pre) - 1), 0);
+	size_t total = sizeof(pre) - 1 + 200003;
+	ck_assert_uint_eq(spool_msg_size(m), total);
+	ck_assert_int_eq(spool_msg_write(m, "tail", 4), 0); /* writes go on at the end */
+	total += 4;
+	int got = 0;
+	struct rec r = {.total = &got};
+	spool_msg_commit(m, &plain_env, base, commit_cb, &r);
+	run_until(&got, 1);
+	ck_assert_int_eq(r.err, 0);
+	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+
+	char rel[64];
+	snprintf(rel, sizeof(rel), "queue/spool/%s", id);
+	struct spool_entry e;
+	ck_assert_int_eq(spool_entry_read(path_in(rel), &e), 0);
+	ck_assert_uint_eq(e.size, total);
+	spool_entry_clear(&e);
+	size_t fsz;
+	unsigned char *file = read_file(path_in(rel), &fsz);
+	ck_assert(memcmp(file, pre, sizeof(pre) - 1) == 0);
+	ck_assert(memcmp(file + sizeof(pre) - 1, body, 200003) == 0);
+	ck_assert(memcmp(file + sizeof(pre) - 1 + 200003, "tail", 4) == 0);
+	free(file);
+	unsigned char first[8];
+	ck_assert_int_eq(pread(before, first, 8, 0), 8);
+	ck_assert(memcmp(first, body, 8) == 0);
+	close(before);
+	free(body);
+	spool_close(sp);
+}
+END_TEST
+
 /* A write error (here: the file size limit) is sticky and fails the commit. */
 START_TEST(test_write_error_sticky)
 {
@@ -1472,6 +1520,7 @@ spool_suite(void)
 	tcase_add_test(tc, test_minimal_envelope);
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_reader);
+	tcase_add_test(tc, test_prepend);
 	tcase_add_test(tc, test_write_error_sticky);
 	tcase_add_test(tc, test_tmp_cleanup);
 	tcase_add_test(tc, test_entry_read_robust);
