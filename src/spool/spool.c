@@ -1139,38 +1139,33 @@ spool_msg_prepend(struct spool_msg *m, const void *data, size_t len)
 {
 	if (len == 0)
 		return 0;
-	if (spool_msg_flush(m) < 0) {
-		errno = m->err;
+	if (m->err != 0 || m->mac == NULL || spool_msg_flush(m) < 0) {
+		errno = m->err != 0 ? m->err : EINVAL;
 		return -1;
 	}
 	char name[ID_LEN + 8];
 	snprintf(name, sizeof(name), "%s.pre", m->id); /* tmp/: removed at start-up if left */
+	/* The seal covers every byte from the first: start it again, over the
+	 * new first bytes, then over the old ones as they are copied. */
+	struct spool_format_mac *mac = spool_format_mac_start(m->sp->key, m->id);
 	int in = openat(m->sp->tmp_fd, m->id, O_RDONLY | O_CLOEXEC);
 	int out = openat(m->sp->tmp_fd, name, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	if (in < 0 || out < 0 || spool_write_all(out, data, len) < 0)
+	if (mac == NULL || in < 0 || out < 0 || spool_write_all(out, data, len) < 0)
 		goto fail;
-	off_t off = 0;
-	while ((uint64_t)off < m->size) {
-		ssize_t k = copy_file_range(in, &off, out, NULL, (size_t)(m->size - (uint64_t)off), 0);
-		if (k > 0)
+	spool_format_mac_update(mac, data, len);
+	char buf[65536];
+	for (uint64_t off = 0; off < m->size;) {
+		size_t want = m->size - off < sizeof(buf) ? (size_t)(m->size - off) : sizeof(buf);
+		ssize_t r = pread(in, buf, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (k == 0) {
-			errno = EIO; /* the file is shorter than what was written */
-			goto fail;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-			goto fail;
-		/* No copy_file_range here: read and write. */
-		char buf[65536];
-		ssize_t r = pread(in, buf, sizeof(buf), off);
 		if (r <= 0 || spool_write_all(out, buf, (size_t)r) < 0) {
 			if (r == 0)
-				errno = EIO;
+				errno = EIO; /* the file is shorter than what was written */
 			goto fail;
 		}
-		off += r;
+		spool_format_mac_update(mac, buf, (size_t)r);
+		off += (uint64_t)r;
 	}
 	if (renameat(m->sp->tmp_fd, name, m->sp->tmp_fd, m->id) < 0)
 		goto fail;
@@ -1178,9 +1173,15 @@ spool_msg_prepend(struct spool_msg *m, const void *data, size_t len)
 	close(m->fd);
 	m->fd = out;
 	m->size += len;
+	spool_format_mac_free(m->mac);
+	m->mac = mac;
+	/* tmp/<id> is a new entry now: the commit must make it durable (the
+	 * pool's entry pointed at the old file). */
+	m->entry_durable = false;
 	return 0;
 fail:;
 	int err = errno != 0 ? errno : EIO;
+	spool_format_mac_free(mac);
 	if (in >= 0)
 		close(in);
 	if (out >= 0) {

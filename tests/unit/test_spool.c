@@ -469,7 +469,7 @@ START_TEST(test_prepend)
 	spool_msg_commit(m, &plain_env, base, commit_cb, &r);
 	run_until(&got, 1);
 	ck_assert_int_eq(r.err, 0);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 
 	char rel[64];
 	snprintf(rel, sizeof(rel), "queue/spool/%s", id);
@@ -488,6 +488,20 @@ START_TEST(test_prepend)
 	ck_assert(memcmp(first, body, 8) == 0);
 	close(before);
 	free(body);
+	spool_close(sp);
+
+	/* The seal covers the prepended bytes too: the file, put back into
+	 * tmp/ as if the rename had not happened, is recovered, not taken
+	 * for a forgery. */
+	char tmprel[64];
+	snprintf(tmprel, sizeof(tmprel), "tmp/%s", id);
+	ck_assert_int_eq(rename(path_in(rel), path_in(tmprel)), 0);
+	sp = open_spool(true, 1);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
+	ck_assert_int_eq(spool_entry_read(path_in(rel), &e), 0);
+	ck_assert_uint_eq(e.size, total);
+	spool_entry_clear(&e);
 	spool_close(sp);
 }
 END_TEST
