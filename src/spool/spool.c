@@ -3,14 +3,17 @@
  *
  * A message is written to tmp/<id> by the I/O thread that receives it
  * (buffered, full buffers go to the page cache with write(2), never an
- * fsync there). spool_msg_commit() appends the envelope and the footer to
- * the buffer and queues the message for the committer threads. A
- * committer takes every pending message at once (a batch) and, for each,
- * writes what is left, fdatasyncs and closes it; then renames each into
- * queue/<name>/; then fsyncs each queue directory the batch touched once;
- * and only then posts the callbacks (group commit). Several committers
- * run batches side by side, so their fsyncs share the file system's
- * journal commits.
+ * fsync there; every byte also goes through the message's HMAC).
+ * spool_msg_commit() appends the envelope and the sealed footer to the
+ * buffer and queues the message for the committer threads. A committer
+ * takes every pending message at once (a batch) and, for each, writes
+ * what is left, fdatasyncs and closes it; fsyncs tmp/ once if a message
+ * of the batch is not in a pool file (see spool.h); renames each into
+ * queue/<name>/ (no fsync: the message is already durable in tmp/, and
+ * start-up recovery finds it there if a crash comes before the next
+ * journal commit); then posts the callbacks (group commit); then tops up
+ * the pool. Several committers run batches side by side, so their
+ * fdatasyncs share the file system's journal commits.
  *
  * The file format itself (envelope, escaping, footer) is spool_format.c.
  */
@@ -32,12 +35,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define SPOOL_BUF_SIZE      (64 * 1024)
 #define SPOOL_NEW_TRIES     16
 #define SPOOL_CORRUPT_TRIES 1000
+#define SPOOL_KEY_FILE      "commit.key"
+#define SPOOL_KEY_TMP       "commit.key.tmp"
+/* fsync on: empty files made ahead in tmp/, their entries already durable
+ * (see spool_pool_fill). Refilled when fewer than SPOOL_POOL_LOW are left. */
+#define SPOOL_POOL_SIZE     128
+#define SPOOL_POOL_LOW      64
 
 /* A queue directory this process knows to exist. */
 struct spool_queue {
@@ -52,6 +62,7 @@ struct spool {
 	int tmp_fd; /* tmp/, queue/, corrupt/ opened O_DIRECTORY */
 	int queue_fd;
 	int corrupt_fd;
+	struct spool_format_mac *key; /* keyed with the spool's secret (commit.key) */
 
 	pthread_mutex_t lock;          /* guards everything below */
 	pthread_cond_t cond;           /* signalled when work arrives or on close */
@@ -59,6 +70,13 @@ struct spool {
 	bool stopping;
 	struct spool_queue *queues;
 	size_t nqueues;
+	/* The pool: a ring of ready files, oldest (smallest id) first. */
+	struct spool_slot {
+		int fd;
+		char id[ID_LEN + 1];
+	} pool[SPOOL_POOL_SIZE];
+	size_t pool_head, pool_count;
+	bool pool_filling; /* a thread is creating files for the pool */
 
 	pthread_t *threads; /* written by open and close only */
 	unsigned nthreads;
@@ -74,6 +92,8 @@ struct spool_msg {
 	unsigned char *buf; /* SPOOL_BUF_SIZE bytes, NULL once flushed */
 	size_t fill;
 	uint64_t size; /* message bytes accepted so far */
+	struct spool_format_mac *mac; /* of every byte written; NULL once sealed */
+	bool entry_durable; /* from the pool: its entry in tmp/ is on disk */
 	struct event_base *base;
 	spool_commit_cb cb;
 	void *arg;
@@ -251,6 +271,8 @@ spool_msg_put(struct spool_msg *m, const void *p, size_t n)
 
 	if (m->err != 0)
 		return -1;
+	if (m->mac != NULL)
+		spool_format_mac_update(m->mac, p, n);
 	while (n > 0) {
 		if (m->fill == 0 && n >= SPOOL_BUF_SIZE) {
 			if (spool_write_all(m->fd, c, n) < 0) {
@@ -279,43 +301,102 @@ spool_msg_put_cb(void *ctx, const void *p, size_t n)
 	return spool_msg_put(ctx, p, n);
 }
 
-/* --- opening: tmp/ clean-up and the corrupt-file scan --------------------- */
-
-/*
- * Deletes every file in tmp/ (transfers a crash or kill interrupted;
- * none of them was acknowledged). *changed tells whether anything went.
- * 0, or -1 with a reason in err.
- */
+/* spool_format_write_sealed's seal: the MAC of every byte put so far. */
 static int
-spool_clean_tmp(struct spool *sp, bool *changed, char *err, size_t errlen)
+spool_msg_seal_cb(void *ctx, char hex[SPOOL_FORMAT_MAC_HEX + 1])
 {
-	char **names;
-	size_t n;
+	struct spool_msg *m = ctx;
 
-	if (spool_readdir(sp->tmp_fd, &names, &n) < 0) {
-		snprintf(err, errlen, "%s/tmp: %s", sp->dir, strerror(errno));
+	if (m->mac == NULL || spool_format_mac_hex(m->mac, hex) < 0) {
+		errno = EIO;
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		char q[128];
-		struct stat st;
-		const char *id = spool_format_id_ok(names[i]) ? names[i] : NULL;
-		log_quote(q, sizeof(q), names[i], strlen(names[i]));
-		long long size = -1;
-		if (fstatat(sp->tmp_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
-			size = (long long)st.st_size;
-		if (unlinkat(sp->tmp_fd, names[i], 0) < 0) {
-			log_warn(
-			    id, "event=spool-tmp-keep file=%s error=\"%s\"", q, strerror(errno));
-			continue;
-		}
-		*changed = true;
-		log_info(id,
-		    "event=spool-tmp-removed file=%s size=%lld "
-		    "reason=interrupted-transfer",
-		    q, size);
+	/* Nothing after this point is MACed (the MAC itself, the newline). */
+	spool_format_mac_free(m->mac);
+	m->mac = NULL;
+	return 0;
+}
+
+/* --- opening: the key, tmp/ recovery and the corrupt-file scan ------------- */
+
+/*
+ * Loads the spool's MAC key from dfd/commit.key, creating it (32 random
+ * bytes, mode 0600, written to commit.key.tmp, fsync'd, renamed, and the
+ * directory fsync'd) if there is none. The key never leaves the spool
+ * directory; it makes the commit footer of a file in tmp/ unforgeable by
+ * the message bytes a client sends. 0, or -1 with a reason in err.
+ */
+static int
+spool_load_key(struct spool *sp, int dfd, char *err, size_t errlen)
+{
+	unsigned char key[SPOOL_FORMAT_KEY_LEN];
+	struct stat st;
+	int fd = openat(dfd, SPOOL_KEY_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 && errno != ENOENT) {
+		snprintf(err, errlen, "%s/" SPOOL_KEY_FILE ": %s", sp->dir, strerror(errno));
+		return -1;
 	}
-	spool_names_free(names, n);
+	if (fd >= 0) {
+		const char *bad = NULL;
+		if (fstat(fd, &st) < 0)
+			bad = strerror(errno);
+		else if (!S_ISREG(st.st_mode) || st.st_size != SPOOL_FORMAT_KEY_LEN)
+			bad = "not a key file (32 bytes)";
+		else if ((st.st_mode & 077) != 0 || st.st_uid != geteuid())
+			bad = "must be owned by the daemon's user with mode 0600";
+		else if (spool_format_pread_all(fd, key, sizeof(key), 0) < 0)
+			bad = strerror(errno);
+		close(fd);
+		if (bad != NULL) {
+			snprintf(err, errlen, "%s/" SPOOL_KEY_FILE ": %s", sp->dir, bad);
+			return -1;
+		}
+	} else {
+		size_t got = 0;
+		while (got < sizeof(key)) {
+			ssize_t r = getrandom(key + got, sizeof(key) - got, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0) {
+				snprintf(err, errlen, "getrandom: %s", strerror(errno));
+				return -1;
+			}
+			got += (size_t)r;
+		}
+		fd = openat(dfd, SPOOL_KEY_TMP, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+		int rc = fd < 0 ? -1 : spool_write_all(fd, key, sizeof(key));
+		if (rc == 0 && sp->do_fsync)
+			rc = fsync(fd);
+		int saved = errno;
+		if (fd >= 0 && close(fd) < 0 && rc == 0) {
+			rc = -1;
+			saved = errno;
+		}
+		if (rc == 0 && renameat(dfd, SPOOL_KEY_TMP, dfd, SPOOL_KEY_FILE) < 0) {
+			rc = -1;
+			saved = errno;
+		}
+		if (rc == 0 && sp->do_fsync && fsync(dfd) < 0) {
+			rc = -1;
+			saved = errno;
+		}
+		if (rc < 0) {
+			unlinkat(dfd, SPOOL_KEY_TMP, 0);
+			explicit_bzero(key, sizeof(key));
+			snprintf(err, errlen, "cannot create %s/" SPOOL_KEY_FILE ": %s", sp->dir,
+			    strerror(saved));
+			return -1;
+		}
+		log_info(NULL, "event=spool-key-created");
+	}
+	sp->key = spool_format_mac_new(key);
+	explicit_bzero(key, sizeof(key));
+	if (sp->key == NULL) {
+		snprintf(err, errlen, "OpenSSL: cannot set up HMAC-SHA256");
+		return -1;
+	}
 	return 0;
 }
 
@@ -362,6 +443,204 @@ spool_queue_add_locked(struct spool *sp, const char *name, bool durable)
 	snprintf(sp->queues[sp->nqueues].name, sizeof(sp->queues[0].name), "%s", name);
 	sp->queues[sp->nqueues].durable = durable;
 	sp->nqueues++;
+}
+
+/*
+ * Reads the envelope of the sealed tmp/ file fd into e for recovery. true
+ * when it parses and names a queue. false with *why set for a file to move
+ * to corrupt/, or with *why NULL (after a warning) for one that cannot be
+ * read now and stays.
+ */
+static bool
+spool_recover_entry(int fd, struct spool_entry *e, const char **why)
+{
+	if (spool_format_read_entry(fd, e, why) < 0) {
+		if (errno != EINVAL) {
+			log_warn(NULL, "event=spool-tmp-keep error=\"%s\"", strerror(errno));
+			*why = NULL;
+		}
+		return false;
+	}
+	if (e->queue[0] == '\0') { /* required in version 2: not reached */
+		spool_entry_clear(e);
+		*why = "no queue in envelope";
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Start-up recovery of tmp/. A file there is either
+ *  - committed: a version 2 file whose MAC (keyed with the spool's secret,
+ *    which no client knows) proves the committer wrote its footer. It was
+ *    possibly acknowledged, so it is fdatasync'd (a kill -9 may have left
+ *    it in the page cache only) and moved into the queue its envelope
+ *    names; or
+ *  - anything else (no footer, truncated, bad MAC, forged footer in the
+ *    message bytes): an interrupted transfer, never acknowledged, deleted.
+ * A file that cannot be read (EIO, EACCES) stays, with a warning: it may
+ * be a committed message. A sealed file whose envelope does not parse
+ * goes to corrupt/. *changed tells whether tmp/ changed; the queue
+ * directories that received files are fsync'd here. 0, or -1 with a
+ * reason in err.
+ */
+static int
+spool_recover_tmp(struct spool *sp, bool *changed, char *err, size_t errlen)
+{
+	char **names;
+	size_t n;
+	char **dirty = NULL; /* queues that received a file */
+	size_t ndirty = 0;
+	bool made_queue = false;
+	int rc = 0;
+
+	if (spool_readdir(sp->tmp_fd, &names, &n) < 0) {
+		snprintf(err, errlen, "%s/tmp: %s", sp->dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char q[128];
+		struct stat st;
+		const char *id = spool_format_id_ok(names[i]) ? names[i] : NULL;
+		const char *why = "interrupted-transfer";
+		log_quote(q, sizeof(q), names[i], strlen(names[i]));
+		long long size = -1;
+		bool reg = false;
+		if (fstatat(sp->tmp_fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			size = (long long)st.st_size;
+			reg = S_ISREG(st.st_mode);
+		}
+		int fd = -1;
+		if (id != NULL && reg)
+			fd = openat(sp->tmp_fd, names[i],
+			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd >= 0) {
+			const char *bad = NULL, *corrupt_why = NULL;
+			struct spool_entry e;
+			int sr = spool_format_check_seal(fd, sp->key, id, &bad);
+			if (sr < 0 && errno != EINVAL && errno != EBADMSG) {
+				log_warn(id, "event=spool-tmp-keep file=%s error=\"%s\"", q,
+				    strerror(errno));
+				close(fd);
+				continue;
+			}
+			bool sealed = sr == 0;
+			if (sr < 0 && errno == EBADMSG) {
+				/*
+				 * A well-formed footer with a wrong MAC: not committed
+				 * (never queued), but kept in corrupt/ rather than
+				 * deleted, for the administrator: it is either a forgery
+				 * in a client's bytes or a file sealed under a
+				 * commit.key that has since been replaced.
+				 */
+				corrupt_why = "sealed footer with a wrong MAC (forged, or another key)";
+			} else if (sealed && !spool_recover_entry(fd, &e, &bad)) {
+				if (bad == NULL) { /* unreadable now: keep it */
+					close(fd);
+					continue;
+				}
+				corrupt_why = bad;
+			}
+			if (corrupt_why != NULL) {
+				close(fd);
+				bad = corrupt_why;
+				char dst[256];
+				if (spool_move_corrupt(sp, sp->tmp_fd, "tmp", names[i], dst, sizeof(dst)) <
+				    0) {
+					snprintf(err, errlen,
+					    "cannot move corrupt %s/tmp/%s to corrupt/: %s", sp->dir,
+					    names[i], strerror(errno));
+					rc = -1;
+					break;
+				}
+				*changed = true;
+				if (sp->do_fsync && fsync(sp->corrupt_fd) < 0) {
+					snprintf(err, errlen, "fsync %s/corrupt: %s", sp->dir,
+					    strerror(errno));
+					rc = -1;
+					break;
+				}
+				char qd[300], shown[300];
+				snprintf(shown, sizeof(shown), "corrupt/%s", dst);
+				log_warn(id,
+				    "event=spool-corrupt queue=tmp file=%s reason=\"%s\" "
+				    "moved-to=%s",
+				    q, bad, log_quote(qd, sizeof(qd), shown, strlen(shown)));
+				continue;
+			} else if (sealed) {
+				/* Committed: make sure of the bytes, then into its queue. */
+				char dst[SPOOL_QUEUE_NAME_MAX + 1 + ID_LEN + 1];
+				int e_err = 0;
+				if (sp->do_fsync && fdatasync(fd) < 0)
+					e_err = errno;
+				if (e_err == 0 && mkdirat(sp->queue_fd, e.queue, 0700) == 0)
+					made_queue = true;
+				else if (e_err == 0 && errno != EEXIST)
+					e_err = errno;
+				snprintf(dst, sizeof(dst), "%s/%s", e.queue, id);
+				if (e_err == 0 && renameat(sp->tmp_fd, id, sp->queue_fd, dst) < 0)
+					e_err = errno;
+				close(fd);
+				if (e_err != 0) {
+					snprintf(err, errlen,
+					    "cannot recover committed %s/tmp/%s into queue/%s: %s",
+					    sp->dir, id, e.queue, strerror(e_err));
+					spool_entry_clear(&e);
+					rc = -1;
+					break;
+				}
+				*changed = true;
+				size_t d;
+				for (d = 0; d < ndirty; d++)
+					if (strcmp(dirty[d], e.queue) == 0)
+						break;
+				if (d == ndirty) {
+					dirty = xreallocarray(dirty, ndirty + 1, sizeof(*dirty));
+					dirty[ndirty++] = xstrdup(e.queue);
+				}
+				log_info(id,
+				    "event=spool-tmp-recovered queue=%s size=%" PRIu64
+				    " reason=committed-not-moved",
+				    e.queue, e.size);
+				spool_entry_clear(&e);
+				continue;
+			}
+			why = bad;
+			close(fd);
+		} else if (id != NULL && reg) {
+			log_warn(id, "event=spool-tmp-keep file=%s error=\"%s\"", q, strerror(errno));
+			continue;
+		}
+		if (unlinkat(sp->tmp_fd, names[i], 0) < 0) {
+			log_warn(
+			    id, "event=spool-tmp-keep file=%s error=\"%s\"", q, strerror(errno));
+			continue;
+		}
+		*changed = true;
+		if (size == 0) /* an unused pool file, or a transfer that never began */
+			log_debug(id, "event=spool-tmp-removed file=%s size=0 reason=empty", q);
+		else
+			log_info(id,
+			    "event=spool-tmp-removed file=%s size=%lld "
+			    "reason=interrupted-transfer detail=\"%s\"",
+			    q, size, why);
+	}
+	/* The moves are durable once the queues that received them are. */
+	if (rc == 0 && sp->do_fsync && made_queue && fsync(sp->queue_fd) < 0) {
+		snprintf(err, errlen, "fsync %s/queue: %s", sp->dir, strerror(errno));
+		rc = -1;
+	}
+	for (size_t d = 0; d < ndirty && rc == 0; d++)
+		if (sp->do_fsync && spool_fsync_dirat(sp->queue_fd, dirty[d]) < 0) {
+			snprintf(err, errlen, "fsync %s/queue/%s: %s", sp->dir, dirty[d],
+			    strerror(errno));
+			rc = -1;
+		}
+	for (size_t d = 0; d < ndirty; d++)
+		free(dirty[d]);
+	free(dirty);
+	spool_names_free(names, n);
+	return rc;
 }
 
 /*
@@ -509,6 +788,94 @@ spool_subdir(int dfd, const char *sub, bool *created)
 static void *spool_committer(void *arg);
 
 /*
+ * fsync on: tops the pool up to SPOOL_POOL_SIZE files. The files are
+ * created empty in tmp/ under fresh ids, then tmp/ is fsync'd once: their
+ * directory entries are durable before any message uses them, so the
+ * commit of a message in a pool file needs the fdatasync of the file
+ * only, not the fsync of tmp/ that a file created by the message itself
+ * needs (on ext4 that fsync forces a journal commit of its own when other
+ * sessions created files in tmp/ meanwhile). One fsync here serves up to
+ * SPOOL_POOL_SIZE - SPOOL_POOL_LOW messages. Runs at open and on committer
+ * threads after a batch, never on an I/O thread. Failures only leave the
+ * pool emptier: spool_msg_new then creates its own file.
+ */
+static void
+spool_pool_fill(struct spool *sp)
+{
+	struct spool_slot made[SPOOL_POOL_SIZE];
+	size_t n = 0;
+
+	pthread_mutex_lock(&sp->lock);
+	if (sp->pool_filling || sp->stopping || sp->pool_count >= SPOOL_POOL_LOW) {
+		pthread_mutex_unlock(&sp->lock);
+		return;
+	}
+	sp->pool_filling = true;
+	size_t want = SPOOL_POOL_SIZE - sp->pool_count;
+	pthread_mutex_unlock(&sp->lock);
+
+	for (size_t tries = 0; n < want && tries < want + SPOOL_NEW_TRIES; tries++) {
+		id_new(made[n].id);
+		made[n].fd = openat(
+		    sp->tmp_fd, made[n].id, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+		if (made[n].fd >= 0)
+			n++;
+		else if (errno != EEXIST)
+			break;
+	}
+	if (n > 0 && fsync(sp->tmp_fd) < 0) {
+		log_warn(NULL, "event=spool-pool-fsync-failed error=\"%s\"", strerror(errno));
+		for (size_t i = 0; i < n; i++) {
+			close(made[i].fd);
+			unlinkat(sp->tmp_fd, made[i].id, 0);
+		}
+		n = 0;
+	}
+	pthread_mutex_lock(&sp->lock);
+	for (size_t i = 0; i < n; i++) {
+		size_t at = (sp->pool_head + sp->pool_count) % SPOOL_POOL_SIZE;
+		sp->pool[at] = made[i];
+		sp->pool_count++;
+	}
+	sp->pool_filling = false;
+	pthread_mutex_unlock(&sp->lock);
+}
+
+/* Takes the oldest pool file into m (true), or false if the pool is empty. */
+static bool
+spool_pool_take(struct spool *sp, struct spool_msg *m)
+{
+	bool got = false;
+
+	pthread_mutex_lock(&sp->lock);
+	if (sp->pool_count > 0) {
+		struct spool_slot *s = &sp->pool[sp->pool_head];
+		m->fd = s->fd;
+		memcpy(m->id, s->id, sizeof(m->id));
+		sp->pool_head = (sp->pool_head + 1) % SPOOL_POOL_SIZE;
+		sp->pool_count--;
+		got = true;
+	}
+	pthread_mutex_unlock(&sp->lock);
+	return got;
+}
+
+/* Removes the unused pool files (spool_close, once the committers are gone). */
+static void
+spool_pool_drain(struct spool *sp)
+{
+	pthread_mutex_lock(&sp->lock);
+	while (sp->pool_count > 0) {
+		struct spool_slot *s = &sp->pool[sp->pool_head];
+		close(s->fd);
+		unlinkat(sp->tmp_fd, s->id, 0);
+		sp->pool_head = (sp->pool_head + 1) % SPOOL_POOL_SIZE;
+		sp->pool_count--;
+	}
+	pthread_mutex_unlock(&sp->lock);
+}
+
+/*
  * Closes the directories (releasing the lock) and frees sp: the end of
  * spool_close, and the way out of a spool_open that failed. No committer
  * may be running.
@@ -524,6 +891,7 @@ spool_destroy(struct spool *sp)
 		close(sp->queue_fd);
 	if (sp->corrupt_fd >= 0)
 		close(sp->corrupt_fd);
+	spool_format_mac_free(sp->key);
 	free(sp->queues);
 	free(sp->threads);
 	free(sp->dir);
@@ -576,7 +944,8 @@ spool_open(const char *dir, bool do_fsync, unsigned commit_threads, char *err, s
 		return NULL;
 	}
 
-	if (spool_clean_tmp(sp, &tmp_changed, err, errlen) < 0 ||
+	if (spool_load_key(sp, dfd, err, errlen) < 0 ||
+	    spool_recover_tmp(sp, &tmp_changed, err, errlen) < 0 ||
 	    spool_scan_queues(sp, err, errlen) < 0) {
 		spool_destroy(sp);
 		return NULL;
@@ -593,6 +962,8 @@ spool_open(const char *dir, bool do_fsync, unsigned commit_threads, char *err, s
 
 	pthread_mutex_init(&sp->lock, NULL);
 	pthread_cond_init(&sp->cond, NULL);
+	if (do_fsync)
+		spool_pool_fill(sp);
 	if (commit_threads == 0)
 		commit_threads = 1;
 	sp->threads = xcalloc(commit_threads, sizeof(*sp->threads));
@@ -606,6 +977,7 @@ spool_open(const char *dir, bool do_fsync, unsigned commit_threads, char *err, s
 			pthread_mutex_unlock(&sp->lock);
 			for (unsigned j = 0; j < sp->nthreads; j++)
 				pthread_join(sp->threads[j], NULL);
+			spool_pool_drain(sp);
 			pthread_cond_destroy(&sp->cond);
 			pthread_mutex_destroy(&sp->lock);
 			spool_destroy(sp);
@@ -633,6 +1005,7 @@ spool_close(struct spool *sp)
 	/* Committers leave only once the pending list is empty. */
 	for (unsigned i = 0; i < sp->nthreads; i++)
 		pthread_join(sp->threads[i], NULL);
+	spool_pool_drain(sp);
 	pthread_cond_destroy(&sp->cond);
 	pthread_mutex_destroy(&sp->lock);
 	spool_destroy(sp);
@@ -679,6 +1052,8 @@ spool_msg_new(struct spool *sp, const char *queue, char id_out[ID_LEN + 1])
 	m->sp = sp;
 	snprintf(m->queue, sizeof(m->queue), "%s", queue);
 	m->fd = -1;
+	if (sp->do_fsync && spool_pool_take(sp, m))
+		m->entry_durable = true;
 	for (int t = 0; t < SPOOL_NEW_TRIES && m->fd < 0; t++) {
 		id_new(m->id);
 		m->fd = openat(sp->tmp_fd, m->id, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
@@ -689,6 +1064,14 @@ spool_msg_new(struct spool *sp, const char *queue, char id_out[ID_LEN + 1])
 		int saved = errno;
 		free(m);
 		errno = saved;
+		return NULL;
+	}
+	m->mac = spool_format_mac_start(sp->key, m->id);
+	if (m->mac == NULL) {
+		close(m->fd);
+		unlinkat(sp->tmp_fd, m->id, 0);
+		free(m);
+		errno = ENOMEM;
 		return NULL;
 	}
 	m->buf = xmalloc(SPOOL_BUF_SIZE);
@@ -724,6 +1107,7 @@ spool_msg_size(const struct spool_msg *m)
 static void
 spool_msg_free(struct spool_msg *m)
 {
+	spool_format_mac_free(m->mac);
 	free(m->buf);
 	free(m);
 }
@@ -755,38 +1139,33 @@ spool_msg_prepend(struct spool_msg *m, const void *data, size_t len)
 {
 	if (len == 0)
 		return 0;
-	if (spool_msg_flush(m) < 0) {
-		errno = m->err;
+	if (m->err != 0 || m->mac == NULL || spool_msg_flush(m) < 0) {
+		errno = m->err != 0 ? m->err : EINVAL;
 		return -1;
 	}
 	char name[ID_LEN + 8];
 	snprintf(name, sizeof(name), "%s.pre", m->id); /* tmp/: removed at start-up if left */
+	/* The seal covers every byte from the first: start it again, over the
+	 * new first bytes, then over the old ones as they are copied. */
+	struct spool_format_mac *mac = spool_format_mac_start(m->sp->key, m->id);
 	int in = openat(m->sp->tmp_fd, m->id, O_RDONLY | O_CLOEXEC);
 	int out = openat(m->sp->tmp_fd, name, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	if (in < 0 || out < 0 || spool_write_all(out, data, len) < 0)
+	if (mac == NULL || in < 0 || out < 0 || spool_write_all(out, data, len) < 0)
 		goto fail;
-	off_t off = 0;
-	while ((uint64_t)off < m->size) {
-		ssize_t k = copy_file_range(in, &off, out, NULL, (size_t)(m->size - (uint64_t)off), 0);
-		if (k > 0)
+	spool_format_mac_update(mac, data, len);
+	char buf[65536];
+	for (uint64_t off = 0; off < m->size;) {
+		size_t want = m->size - off < sizeof(buf) ? (size_t)(m->size - off) : sizeof(buf);
+		ssize_t r = pread(in, buf, want, (off_t)off);
+		if (r < 0 && errno == EINTR)
 			continue;
-		if (k == 0) {
-			errno = EIO; /* the file is shorter than what was written */
-			goto fail;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-			goto fail;
-		/* No copy_file_range here: read and write. */
-		char buf[65536];
-		ssize_t r = pread(in, buf, sizeof(buf), off);
 		if (r <= 0 || spool_write_all(out, buf, (size_t)r) < 0) {
 			if (r == 0)
-				errno = EIO;
+				errno = EIO; /* the file is shorter than what was written */
 			goto fail;
 		}
-		off += r;
+		spool_format_mac_update(mac, buf, (size_t)r);
+		off += (uint64_t)r;
 	}
 	if (renameat(m->sp->tmp_fd, name, m->sp->tmp_fd, m->id) < 0)
 		goto fail;
@@ -794,9 +1173,15 @@ spool_msg_prepend(struct spool_msg *m, const void *data, size_t len)
 	close(m->fd);
 	m->fd = out;
 	m->size += len;
+	spool_format_mac_free(m->mac);
+	m->mac = mac;
+	/* tmp/<id> is a new entry now: the commit must make it durable (the
+	 * pool's entry pointed at the old file). */
+	m->entry_durable = false;
 	return 0;
 fail:;
 	int err = errno != 0 ? errno : EIO;
+	spool_format_mac_free(mac);
 	if (in >= 0)
 		close(in);
 	if (out >= 0) {
@@ -833,7 +1218,9 @@ spool_msg_commit(struct spool_msg *m, const struct spool_envelope *env, struct e
 	m->cb = cb;
 	m->arg = arg;
 	/* Page cache only; a failure is sticky and reported by the committer. */
-	if (spool_format_write(env, m->size, spool_msg_put_cb, m) < 0 && m->err == 0)
+	if (spool_format_write_sealed(env, m->queue, m->size, spool_msg_put_cb, spool_msg_seal_cb,
+	        m) < 0 &&
+	    m->err == 0)
 		m->err = errno != 0 ? errno : EIO;
 
 	pthread_mutex_lock(&sp->lock);
@@ -858,12 +1245,56 @@ spool_msg_commit(struct spool_msg *m, const struct spool_envelope *env, struct e
 
 /* --- the committers ------------------------------------------------------- */
 
-/* A queue directory touched by a batch. */
-struct spool_batch_dir {
-	const char *name;
-	bool durable; /* its entry in queue/ was already on disk */
-	int err;
-};
+/*
+ * Renames m (written, closed, durable as far as the spool's fsync setting
+ * goes) from tmp/ into its queue. No fsync: see the top of this file. A
+ * queue directory created since start-up is made durable first (fsync of
+ * queue/, once per queue), so that a rename never lands in a directory a
+ * crash could lose. On failure m->err is set and the file is removed:
+ * the client is told the commit failed and sends again.
+ */
+static void
+spool_msg_enqueue(struct spool *sp, struct spool_msg *m)
+{
+	char dst[SPOOL_QUEUE_NAME_MAX + 1 + ID_LEN + 1];
+
+	if (sp->do_fsync) {
+		bool durable = true;
+		pthread_mutex_lock(&sp->lock);
+		for (size_t q = 0; q < sp->nqueues; q++)
+			if (strcmp(sp->queues[q].name, m->queue) == 0)
+				durable = sp->queues[q].durable;
+		pthread_mutex_unlock(&sp->lock);
+		if (!durable) {
+			if (fsync(sp->queue_fd) < 0) {
+				m->err = errno;
+				unlinkat(sp->tmp_fd, m->id, 0);
+				return;
+			}
+			pthread_mutex_lock(&sp->lock);
+			spool_queue_add_locked(sp, m->queue, true);
+			pthread_mutex_unlock(&sp->lock);
+		}
+	}
+	snprintf(dst, sizeof(dst), "%s/%s", m->queue, m->id);
+	if (renameat(sp->tmp_fd, m->id, sp->queue_fd, dst) < 0) {
+		m->err = errno;
+		unlinkat(sp->tmp_fd, m->id, 0);
+	}
+}
+
+/* Logs the outcome of m's commit and posts its callback. */
+static void
+spool_msg_report(struct spool_msg *m, size_t batch)
+{
+	if (m->err != 0)
+		log_error(m->id, "event=spool-commit-failed queue=%s error=\"%s\"", m->queue,
+		    strerror(m->err));
+	else
+		log_debug(m->id, "event=spool-commit queue=%s size=%" PRIu64 " batch=%zu", m->queue,
+		    m->size, batch);
+	xcall(m->base, spool_msg_done, m);
+}
 
 /*
  * Commits one batch (see the top of this file) and posts every
@@ -873,8 +1304,7 @@ struct spool_batch_dir {
 static void
 spool_commit_batch(struct spool *sp, struct spool_msg *batch)
 {
-	size_t n = 0, ndirs = 0;
-	char dst[SPOOL_QUEUE_NAME_MAX + 1 + ID_LEN + 1];
+	size_t n = 0, nnew = 0;
 
 	/* 1: the rest of each file to disk. */
 	for (struct spool_msg *m = batch; m != NULL; m = m->next) {
@@ -888,81 +1318,35 @@ spool_commit_batch(struct spool *sp, struct spool_msg *batch)
 		m->buf = NULL;
 		if (m->err != 0)
 			unlinkat(sp->tmp_fd, m->id, 0);
+		else
+			nnew += !m->entry_durable;
 	}
 
-	/* 2: into the queues. */
-	struct spool_batch_dir *dirs = xcalloc(n, sizeof(*dirs));
-	for (struct spool_msg *m = batch; m != NULL; m = m->next) {
-		if (m->err != 0)
-			continue;
-		snprintf(dst, sizeof(dst), "%s/%s", m->queue, m->id);
-		if (renameat(sp->tmp_fd, m->id, sp->queue_fd, dst) < 0) {
-			m->err = errno;
-			unlinkat(sp->tmp_fd, m->id, 0);
-			continue;
-		}
-		size_t d;
-		for (d = 0; d < ndirs; d++)
-			if (strcmp(dirs[d].name, m->queue) == 0)
-				break;
-		if (d == ndirs)
-			dirs[ndirs++].name = m->queue;
-	}
-
-	/* 3: each directory once; queue/ too if a queue is new. */
-	if (sp->do_fsync && ndirs > 0) {
-		bool need_parent = false;
-		int perr = 0;
-		pthread_mutex_lock(&sp->lock);
-		for (size_t d = 0; d < ndirs; d++) {
-			for (size_t q = 0; q < sp->nqueues; q++)
-				if (strcmp(sp->queues[q].name, dirs[d].name) == 0)
-					dirs[d].durable = sp->queues[q].durable;
-			need_parent |= !dirs[d].durable;
-		}
-		pthread_mutex_unlock(&sp->lock);
-		if (need_parent && fsync(sp->queue_fd) < 0)
-			perr = errno;
-		for (size_t d = 0; d < ndirs; d++) {
-			if (spool_fsync_dirat(sp->queue_fd, dirs[d].name) < 0)
-				dirs[d].err = errno;
-			else if (!dirs[d].durable)
-				dirs[d].err = perr;
-		}
-		if (need_parent && perr == 0) {
-			pthread_mutex_lock(&sp->lock);
-			for (size_t d = 0; d < ndirs; d++)
-				if (!dirs[d].durable)
-					spool_queue_add_locked(sp, dirs[d].name, true);
-			pthread_mutex_unlock(&sp->lock);
-		}
-		for (struct spool_msg *m = batch; m != NULL; m = m->next) {
-			if (m->err != 0)
-				continue;
-			for (size_t d = 0; d < ndirs; d++) {
-				if (dirs[d].err == 0 || strcmp(dirs[d].name, m->queue) != 0)
-					continue;
-				/* Not durable, so not acknowledged: remove it, or it
-				 * would be delivered while the client sends it again. */
-				m->err = dirs[d].err;
-				snprintf(dst, sizeof(dst), "%s/%s", m->queue, m->id);
-				unlinkat(sp->queue_fd, dst, 0);
+	/* 2: tmp/ once, for entries not from the pool: now every message is
+	 * durable. Not needed when all came from the pool. */
+	if (nnew > 0 && sp->do_fsync && fsync(sp->tmp_fd) < 0) {
+		int e = errno;
+		for (struct spool_msg *m = batch; m != NULL; m = m->next)
+			if (m->err == 0) {
+				m->err = e;
+				unlinkat(sp->tmp_fd, m->id, 0);
 			}
-		}
 	}
-	free(dirs);
+
+	/* 3: into the queues, without an fsync of their own. */
+	for (struct spool_msg *m = batch; m != NULL; m = m->next)
+		if (m->err == 0)
+			spool_msg_enqueue(sp, m);
 
 	/* 4: tell the sessions. */
 	for (struct spool_msg *m = batch, *next; m != NULL; m = next) {
 		next = m->next;
-		if (m->err != 0)
-			log_error(m->id, "event=spool-commit-failed queue=%s error=\"%s\"",
-			    m->queue, strerror(m->err));
-		else
-			log_debug(m->id, "event=spool-commit queue=%s size=%" PRIu64 " batch=%zu",
-			    m->queue, m->size, n);
-		xcall(m->base, spool_msg_done, m);
+		spool_msg_report(m, n);
 	}
+
+	/* 5: after the acks, top the pool up if it runs low. */
+	if (sp->do_fsync)
+		spool_pool_fill(sp);
 }
 
 /* A committer thread: takes every pending message at once, until close. */

@@ -14,6 +14,11 @@
 
 #include "../core/xmalloc.h"
 
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,6 +35,17 @@
 #define SPOOL_FOOTER_DIGITS  20
 #define SPOOL_FOOTER_LEN     (SPOOL_FOOTER_TAG_LEN + SPOOL_FOOTER_DIGITS + 1)
 #define SPOOL_ENV_MAX        SPOOL_FORMAT_ENV_MAX
+
+/* Version 2 (see spool.h): same envelope lines plus "queue", and a
+ * footer that also carries the file's HMAC-SHA256. */
+#define SPOOL_ENV2_MAGIC      "MAILETD-ENVELOPE 2\n"
+#define SPOOL_FOOTER2_TAG     "MAILETD-FOOTER2 "
+#define SPOOL_FOOTER2_TAG_LEN (sizeof(SPOOL_FOOTER2_TAG) - 1)
+/* tag, offset, space: the part of the footer the MAC covers */
+#define SPOOL_FOOTER2_PRE_LEN (SPOOL_FOOTER2_TAG_LEN + SPOOL_FOOTER_DIGITS + 1)
+#define SPOOL_FOOTER2_LEN     (SPOOL_FOOTER2_PRE_LEN + SPOOL_FORMAT_MAC_HEX + 1)
+/* What the MAC absorbs before the id and the file's bytes. */
+#define SPOOL_MAC_DOMAIN      "MAILETD-SPOOL-MAC 2\n"
 
 /* --- names ---------------------------------------------------------------- */
 
@@ -104,6 +120,7 @@ enum spool_format_kind {
 	SPOOL_ENV_ATTR, /* repeated: "name=value" */
 	SPOOL_ENV_TIME, /* decimal unix seconds */
 	SPOOL_ENV_FLAG, /* "1", line absent when false */
+	SPOOL_ENV_QUEUE, /* version 2: the queue the message is committed to */
 };
 
 struct spool_format_field {
@@ -134,6 +151,7 @@ static const struct spool_format_field spool_format_fields[] = {
     {.key = "attr", .kind = SPOOL_ENV_ATTR},
     {.key = "smtputf8", .kind = SPOOL_ENV_FLAG},
     SPOOL_STR_FIELD("body", body, body, false),
+    {.key = "queue", .kind = SPOOL_ENV_QUEUE},
 };
 
 #define SPOOL_NFIELDS (sizeof(spool_format_fields) / sizeof(spool_format_fields[0]))
@@ -195,14 +213,14 @@ spool_format_out_line(struct spool_format_sink *o, const char *key, const char *
 	return spool_format_out(o, "\n", 1);
 }
 
-int
-spool_format_write(
-    const struct spool_envelope *env, uint64_t env_off, spool_format_put_fn put, void *ctx)
+/* Writes magic and the envelope lines; a "queue" line when queue is set. */
+static int
+spool_format_out_env(struct spool_format_sink *o, const struct spool_envelope *env,
+    const char *magic, const char *queue)
 {
-	struct spool_format_sink out = {.put = put, .ctx = ctx}, *o = &out;
 	char num[32];
 
-	if (spool_format_out(o, SPOOL_ENV_MAGIC, SPOOL_ENV_MAGIC_LEN) < 0)
+	if (spool_format_out(o, magic, SPOOL_ENV_MAGIC_LEN) < 0)
 		return -1;
 	for (size_t i = 0; i < SPOOL_NFIELDS; i++) {
 		const struct spool_format_field *f = &spool_format_fields[i];
@@ -242,28 +260,173 @@ spool_format_write(
 			if (env->smtputf8 && spool_format_out_line(o, f->key, "1") < 0)
 				return -1;
 			break;
+		case SPOOL_ENV_QUEUE:
+			if (queue != NULL && spool_format_out_line(o, f->key, queue) < 0)
+				return -1;
+			break;
 		}
 	}
+	return 0;
+}
 
+int
+spool_format_write(
+    const struct spool_envelope *env, uint64_t env_off, spool_format_put_fn put, void *ctx)
+{
+	struct spool_format_sink out = {.put = put, .ctx = ctx}, *o = &out;
+
+	if (spool_format_out_env(o, env, SPOOL_ENV_MAGIC, NULL) < 0)
+		return -1;
 	char footer[SPOOL_FOOTER_LEN + 1];
 	snprintf(footer, sizeof(footer), SPOOL_FOOTER_TAG "%020" PRIu64 "\n", env_off);
 	return spool_format_out(o, footer, SPOOL_FOOTER_LEN);
 }
 
+int
+spool_format_write_sealed(const struct spool_envelope *env, const char *queue,
+    uint64_t env_off, spool_format_put_fn put, spool_format_seal_fn seal, void *ctx)
+{
+	struct spool_format_sink out = {.put = put, .ctx = ctx}, *o = &out;
+	char pre[SPOOL_FOOTER2_PRE_LEN + 1];
+	char hex[SPOOL_FORMAT_MAC_HEX + 2];
+
+	if (!spool_format_queue_ok(queue)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (spool_format_out_env(o, env, SPOOL_ENV2_MAGIC, queue) < 0)
+		return -1;
+	snprintf(pre, sizeof(pre), SPOOL_FOOTER2_TAG "%020" PRIu64 " ", env_off);
+	if (spool_format_out(o, pre, SPOOL_FOOTER2_PRE_LEN) < 0)
+		return -1;
+	if (seal(ctx, hex) < 0)
+		return -1;
+	hex[SPOOL_FORMAT_MAC_HEX] = '\n';
+	return spool_format_out(o, hex, SPOOL_FORMAT_MAC_HEX + 1);
+}
+
+/* --- the MAC ---------------------------------------------------------------- */
+
+struct spool_format_mac {
+	EVP_MAC_CTX *ctx;
+};
+
+struct spool_format_mac *
+spool_format_mac_new(const unsigned char key[SPOOL_FORMAT_KEY_LEN])
+{
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (mac == NULL)
+		return NULL;
+	EVP_MAC_CTX *c = EVP_MAC_CTX_new(mac);
+	EVP_MAC_free(mac); /* the context keeps its own reference */
+	if (c == NULL)
+		return NULL;
+	if (EVP_MAC_init(c, key, SPOOL_FORMAT_KEY_LEN, params) != 1) {
+		EVP_MAC_CTX_free(c);
+		return NULL;
+	}
+	struct spool_format_mac *m = xmalloc(sizeof(*m));
+	m->ctx = c;
+	return m;
+}
+
+struct spool_format_mac *
+spool_format_mac_start(const struct spool_format_mac *keyed, const char *id)
+{
+	EVP_MAC_CTX *c = EVP_MAC_CTX_dup(keyed->ctx);
+	if (c == NULL)
+		return NULL;
+	if (EVP_MAC_update(c, (const unsigned char *)SPOOL_MAC_DOMAIN,
+	        sizeof(SPOOL_MAC_DOMAIN) - 1) != 1 ||
+	    EVP_MAC_update(c, (const unsigned char *)id, strlen(id)) != 1 ||
+	    EVP_MAC_update(c, (const unsigned char *)"\n", 1) != 1) {
+		EVP_MAC_CTX_free(c);
+		return NULL;
+	}
+	struct spool_format_mac *m = xmalloc(sizeof(*m));
+	m->ctx = c;
+	return m;
+}
+
+void
+spool_format_mac_update(struct spool_format_mac *m, const void *p, size_t n)
+{
+	/* Cannot fail for HMAC once initialised; a failure would show as a
+	 * wrong MAC, which only ever rejects. */
+	(void)EVP_MAC_update(m->ctx, p, n);
+}
+
+int
+spool_format_mac_hex(struct spool_format_mac *m, char hex[SPOOL_FORMAT_MAC_HEX + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char out[EVP_MAX_MD_SIZE];
+	size_t outl = 0;
+
+	if (EVP_MAC_final(m->ctx, out, &outl, sizeof(out)) != 1 ||
+	    outl * 2 != SPOOL_FORMAT_MAC_HEX)
+		return -1;
+	for (size_t i = 0; i < outl; i++) {
+		hex[2 * i] = digits[out[i] >> 4];
+		hex[2 * i + 1] = digits[out[i] & 15];
+	}
+	hex[SPOOL_FORMAT_MAC_HEX] = '\0';
+	return 0;
+}
+
+void
+spool_format_mac_free(struct spool_format_mac *m)
+{
+	if (m == NULL)
+		return;
+	EVP_MAC_CTX_free(m->ctx);
+	free(m);
+}
+
 /* --- reading -------------------------------------------------------------- */
 
+/* Parses 20 decimal digits at s into *v. false on a bad digit or overflow. */
+static bool
+spool_format_parse_off(const char *s, uint64_t *v)
+{
+	uint64_t off = 0;
+
+	for (size_t i = 0; i < SPOOL_FOOTER_DIGITS; i++) {
+		char c = s[i];
+		if (c < '0' || c > '9')
+			return false;
+		unsigned d = (unsigned)(c - '0');
+		if (off > (UINT64_MAX - d) / 10)
+			return false;
+		off = off * 10 + d;
+	}
+	*v = off;
+	return true;
+}
+
 /*
- * Checks the footer of the open file fd and the envelope magic it points
- * at. Stores the file size and the envelope offset (= message size).
- * 0, or -1 with errno (EINVAL and a reason in *why for a bad file).
+ * Checks the footer of the open file fd (version 2 if its last bytes are
+ * a version 2 footer, else version 1) and the envelope magic of the same
+ * version it points at. Stores the file size, the envelope offset (=
+ * message size), the footer's length and the version. 0, or -1 with
+ * errno (EINVAL and a reason in *why for a bad file). The MAC of a
+ * version 2 footer is not checked here (spool_format_check_seal does).
  */
 static int
-spool_format_footer(int fd, uint64_t *fsize, uint64_t *env_off, const char **why)
+spool_format_footer(int fd, uint64_t *fsize, uint64_t *env_off, size_t *foot_len,
+    int *version, const char **why)
 {
 	struct stat st;
-	char foot[SPOOL_FOOTER_LEN];
+	char foot[SPOOL_FOOTER2_LEN];
 	char magic[SPOOL_ENV_MAGIC_LEN];
 	uint64_t off = 0;
+	size_t flen = SPOOL_FOOTER_LEN;
+	const char *want = SPOOL_ENV_MAGIC;
 
 	*why = "unreadable";
 	if (fstat(fd, &st) < 0)
@@ -275,38 +438,113 @@ spool_format_footer(int fd, uint64_t *fsize, uint64_t *env_off, const char **why
 	*why = "too short";
 	if (size < SPOOL_FOOTER_LEN + SPOOL_ENV_MAGIC_LEN)
 		goto bad;
-	*why = "truncated";
-	if (spool_format_pread_all(fd, foot, sizeof(foot), size - SPOOL_FOOTER_LEN) < 0)
-		return -1;
-	*why = "no footer";
-	if (memcmp(foot, SPOOL_FOOTER_TAG, SPOOL_FOOTER_TAG_LEN) != 0 ||
-	    foot[SPOOL_FOOTER_LEN - 1] != '\n')
-		goto bad;
-	*why = "bad footer offset";
-	for (size_t i = 0; i < SPOOL_FOOTER_DIGITS; i++) {
-		char c = foot[SPOOL_FOOTER_TAG_LEN + i];
-		if (c < '0' || c > '9')
+	if (size >= SPOOL_FOOTER2_LEN + SPOOL_ENV_MAGIC_LEN) {
+		*why = "truncated";
+		if (spool_format_pread_all(fd, foot, SPOOL_FOOTER2_LEN, size - SPOOL_FOOTER2_LEN) < 0)
+			return -1;
+		/*
+		 * Only a well-formed version 2 footer counts: a version 1 file
+		 * whose envelope happens to hold the tag just before its own
+		 * footer is read as version 1 below. (A version 2 file never
+		 * passes as version 1: its last bytes are hex digits.)
+		 */
+		bool v2 = memcmp(foot, SPOOL_FOOTER2_TAG, SPOOL_FOOTER2_TAG_LEN) == 0 &&
+		          foot[SPOOL_FOOTER2_PRE_LEN - 1] == ' ' &&
+		          foot[SPOOL_FOOTER2_LEN - 1] == '\n' &&
+		          spool_format_parse_off(foot + SPOOL_FOOTER2_TAG_LEN, &off);
+		for (size_t i = SPOOL_FOOTER2_PRE_LEN; v2 && i < SPOOL_FOOTER2_LEN - 1; i++)
+			v2 = (foot[i] >= '0' && foot[i] <= '9') || (foot[i] >= 'a' && foot[i] <= 'f');
+		if (v2) {
+			flen = SPOOL_FOOTER2_LEN;
+			want = SPOOL_ENV2_MAGIC;
+		}
+	}
+	if (flen == SPOOL_FOOTER_LEN) {
+		*why = "truncated";
+		if (spool_format_pread_all(fd, foot, SPOOL_FOOTER_LEN, size - SPOOL_FOOTER_LEN) < 0)
+			return -1;
+		*why = "no footer";
+		if (memcmp(foot, SPOOL_FOOTER_TAG, SPOOL_FOOTER_TAG_LEN) != 0 ||
+		    foot[SPOOL_FOOTER_LEN - 1] != '\n')
 			goto bad;
-		unsigned d = (unsigned)(c - '0');
-		if (off > (UINT64_MAX - d) / 10)
+		*why = "bad footer offset";
+		if (!spool_format_parse_off(foot + SPOOL_FOOTER_TAG_LEN, &off))
 			goto bad;
-		off = off * 10 + d;
 	}
 	*why = "footer offset past end of file";
-	if (off > size - SPOOL_FOOTER_LEN - SPOOL_ENV_MAGIC_LEN)
+	if (off > size - flen - SPOOL_ENV_MAGIC_LEN)
 		goto bad;
 	*why = "truncated";
 	if (spool_format_pread_all(fd, magic, sizeof(magic), off) < 0)
 		return -1;
 	*why = "no envelope at footer offset";
-	if (memcmp(magic, SPOOL_ENV_MAGIC, SPOOL_ENV_MAGIC_LEN) != 0)
+	if (memcmp(magic, want, SPOOL_ENV_MAGIC_LEN) != 0)
 		goto bad;
 	*fsize = size;
 	*env_off = off;
+	*foot_len = flen;
+	*version = flen == SPOOL_FOOTER2_LEN ? 2 : 1;
 	return 0;
 bad:
 	errno = EINVAL;
 	return -1;
+}
+
+int
+spool_format_check_seal(
+    int fd, const struct spool_format_mac *keyed, const char *id, const char **why)
+{
+	uint64_t fsize, env_off;
+	size_t flen;
+	int version;
+	char want[SPOOL_FORMAT_MAC_HEX + 1], got[SPOOL_FORMAT_MAC_HEX];
+
+	if (spool_format_footer(fd, &fsize, &env_off, &flen, &version, why) < 0)
+		return -1;
+	*why = "no sealed footer";
+	if (version != 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct spool_format_mac *m = spool_format_mac_start(keyed, id);
+	if (m == NULL) {
+		*why = "MAC unavailable";
+		errno = ENOMEM;
+		return -1;
+	}
+	uint64_t macd = fsize - SPOOL_FORMAT_MAC_HEX - 1; /* bytes before the MAC */
+	unsigned char *buf = xmalloc(64 * 1024);
+	int rc = 0;
+	for (uint64_t off = 0; off < macd && rc == 0;) {
+		size_t k = macd - off < 64 * 1024 ? (size_t)(macd - off) : 64 * 1024;
+		rc = spool_format_pread_all(fd, buf, k, off);
+		if (rc == 0)
+			spool_format_mac_update(m, buf, k);
+		off += k;
+	}
+	free(buf);
+	if (rc == 0)
+		rc = spool_format_pread_all(fd, got, sizeof(got), macd);
+	if (rc < 0) {
+		int saved = errno;
+		spool_format_mac_free(m);
+		*why = "truncated";
+		errno = saved;
+		return -1;
+	}
+	rc = spool_format_mac_hex(m, want);
+	spool_format_mac_free(m);
+	*why = "MAC unavailable";
+	if (rc < 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	*why = "bad MAC";
+	if (CRYPTO_memcmp(want, got, SPOOL_FORMAT_MAC_HEX) != 0) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -325,7 +563,9 @@ int
 spool_format_read_footer(int fd, uint64_t *msg_size, const char **why)
 {
 	uint64_t fsize;
-	return spool_format_footer(fd, &fsize, msg_size, why);
+	size_t flen;
+	int version;
+	return spool_format_footer(fd, &fsize, msg_size, &flen, &version, why);
 }
 
 /*
@@ -397,7 +637,8 @@ spool_format_key_ok(const char *k, size_t n)
  * reason in *why; e then holds partial results for the caller to clear.
  */
 static int
-spool_format_parse_env(char *buf, size_t n, struct spool_entry *e, const char **why)
+spool_format_parse_env(
+    char *buf, size_t n, int version, struct spool_entry *e, const char **why)
 {
 	uint32_t seen = 0;
 	size_t rcap = 0, acap = 0;
@@ -430,6 +671,8 @@ spool_format_parse_env(char *buf, size_t n, struct spool_entry *e, const char **
 		if (i == SPOOL_NFIELDS)
 			continue; /* a field of a later version */
 		const struct spool_format_field *f = &spool_format_fields[i];
+		if (f->kind == SPOOL_ENV_QUEUE && version < 2)
+			continue; /* not part of version 1 */
 		if (f->kind != SPOOL_ENV_RCPT && f->kind != SPOOL_ENV_ATTR) {
 			*why = "repeated envelope field";
 			if (seen & (1u << i))
@@ -490,11 +733,20 @@ spool_format_parse_env(char *buf, size_t n, struct spool_entry *e, const char **
 				return -1;
 			e->smtputf8 = val[0] == '1';
 			break;
+		case SPOOL_ENV_QUEUE:
+			*why = "bad queue in envelope";
+			if (!spool_format_queue_ok(val))
+				return -1;
+			snprintf(e->queue, sizeof(e->queue), "%s", val);
+			break;
 		}
 	}
 	for (size_t i = 0; i < SPOOL_NFIELDS; i++) {
 		*why = "envelope field missing";
 		if (spool_format_fields[i].required && !(seen & (1u << i)))
+			return -1;
+		if (spool_format_fields[i].kind == SPOOL_ENV_QUEUE && version >= 2 &&
+		    !(seen & (1u << i)))
 			return -1;
 	}
 	return 0;
@@ -510,12 +762,14 @@ int
 spool_format_read_entry(int fd, struct spool_entry *e, const char **why)
 {
 	uint64_t fsize, env_off;
+	size_t flen;
+	int version;
 
 	memset(e, 0, sizeof(*e));
-	if (spool_format_footer(fd, &fsize, &env_off, why) < 0)
+	if (spool_format_footer(fd, &fsize, &env_off, &flen, &version, why) < 0)
 		return -1;
 	uint64_t start = env_off + SPOOL_ENV_MAGIC_LEN;
-	uint64_t len = fsize - SPOOL_FOOTER_LEN - start;
+	uint64_t len = fsize - flen - start;
 	if (len > SPOOL_ENV_MAX) {
 		*why = "envelope too large";
 		errno = EINVAL;
@@ -530,7 +784,7 @@ spool_format_read_entry(int fd, struct spool_entry *e, const char **why)
 		return -1;
 	}
 	buf[len] = '\0';
-	int rc = spool_format_parse_env(buf, (size_t)len, e, why);
+	int rc = spool_format_parse_env(buf, (size_t)len, version, e, why);
 	free(buf);
 	if (rc < 0) {
 		spool_entry_clear(e);
@@ -559,7 +813,9 @@ spool_entry_read(const char *path, struct spool_entry *e)
 		return -1;
 	}
 
-	/* id from the file name, queue from its directory's name. */
+	/* id from the file name, queue from its directory's name (not from
+	 * a version 2 envelope's "queue" line). */
+	e->queue[0] = '\0';
 	size_t len = strlen(path);
 	while (len > 0 && path[len - 1] == '/')
 		len--;

@@ -1,9 +1,10 @@
 /*
  * spool_format.h - the on-disk format of one spool file.
  *
- * The layout is described in spool.h: message bytes, "MAILETD-ENVELOPE 1",
+ * The layout is described in spool.h: message bytes, "MAILETD-ENVELOPE N",
  * escaped "key value" lines, and a fixed-size footer that points at the
- * envelope. This module writes the envelope and footer, and reads a file
+ * envelope (version 1) or points at it and seals the file with an
+ * HMAC-SHA256 (version 2, what is written now). Readers take both. This module writes the envelope and footer, and reads a file
  * back; spool.c does the files, directories and threads. No state of its
  * own: thread-safe. Every reader is safe on arbitrary file contents.
  */
@@ -45,12 +46,57 @@ int spool_format_write(
 int spool_format_read_footer(int fd, uint64_t *msg_size, const char **why);
 
 /*
- * Reads the envelope of the open file fd into e (id and queue are left
- * empty for the caller). 0, or -1 with errno: EINVAL, with a reason in
+ * Reads the envelope of the open file fd into e (id is left empty for the
+ * caller; queue too, except for a version 2 file: its "queue" line). 0, or -1 with errno: EINVAL, with a reason in
  * *why, for a file that does not parse; e is left cleared on failure.
  * Free with spool_entry_clear().
  */
 int spool_format_read_entry(int fd, struct spool_entry *e, const char **why);
+
+/* --- version 2: the sealed footer (see spool.h) ---------------------------- */
+
+#define SPOOL_FORMAT_KEY_LEN 32 /* bytes of the spool's secret MAC key */
+#define SPOOL_FORMAT_MAC_HEX 64 /* hex digits of an HMAC-SHA256 */
+
+/* An HMAC-SHA256 in progress (OpenSSL EVP_MAC). */
+struct spool_format_mac;
+
+/* A MAC keyed with key that has absorbed nothing; the template that
+ * spool_format_mac_start copies. NULL if OpenSSL fails. */
+struct spool_format_mac *spool_format_mac_new(const unsigned char key[SPOOL_FORMAT_KEY_LEN]);
+/* A copy of keyed that has absorbed the domain prefix and id: the MAC of
+ * the file of message id, ready for the file's bytes. NULL on failure. */
+struct spool_format_mac *spool_format_mac_start(const struct spool_format_mac *keyed, const char *id);
+void spool_format_mac_update(struct spool_format_mac *m, const void *p, size_t n);
+/* Finishes m into lower-case hex (NUL-terminated). 0, or -1 on failure. */
+int spool_format_mac_hex(struct spool_format_mac *m, char hex[SPOOL_FORMAT_MAC_HEX + 1]);
+/* NULL is a no-op. */
+void spool_format_mac_free(struct spool_format_mac *m);
+
+/* Asked for the MAC of every byte put so far (spool_format_write_sealed). */
+typedef int (*spool_format_seal_fn)(void *ctx, char hex[SPOOL_FORMAT_MAC_HEX + 1]);
+
+/*
+ * Version 2: writes the envelope ("MAILETD-ENVELOPE 2", the fields of
+ * env and a "queue" line), then "MAILETD-FOOTER2 <20-digit env_off> "
+ * through put, then asks seal(ctx, ...) for the MAC of everything put
+ * so far (the caller MACs each byte it is given, message bytes included)
+ * and puts it in hex with a line feed. 0, or -1 as spool_format_write.
+ */
+int spool_format_write_sealed(const struct spool_envelope *env, const char *queue,
+    uint64_t env_off, spool_format_put_fn put, spool_format_seal_fn seal, void *ctx);
+
+/*
+ * The commit proof of a file in tmp/: true only if fd is a version 2 file
+ * whose footer, envelope magic and MAC (keyed by keyed, over the domain
+ * prefix, id and every byte before the MAC) are right. Reads the whole
+ * file. 0 when sealed; -1 with errno: EINVAL and a reason in *why for a
+ * file that is not (an interrupted transfer); EBADMSG for a well-formed
+ * version 2 file whose MAC is wrong (a footer forged in the message
+ * bytes, or a file sealed under another key); else a read error.
+ */
+int spool_format_check_seal(
+    int fd, const struct spool_format_mac *keyed, const char *id, const char **why);
 
 /* pread(2)s exactly n bytes at off. 0, or -1 with errno (EINVAL when the
  * file ends first). */

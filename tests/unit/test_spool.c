@@ -8,6 +8,7 @@
 #include "../../src/core/id.h"
 #include "../../src/core/log.h"
 #include "../../src/spool/spool.h"
+#include "../../src/spool/spool_format.h"
 
 #include <check.h>
 #include <event2/event.h>
@@ -83,6 +84,30 @@ count_dir(const char *path)
 	for (struct dirent *de; (de = readdir(d)) != NULL;)
 		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
 			n++;
+	closedir(d);
+	return n;
+}
+
+/*
+ * Files in tmp/ other than the spool's pool of empty files made ahead
+ * (fsync on): the messages being written or left behind.
+ */
+static int
+count_tmp(void)
+{
+	char p[600];
+	struct stat st;
+	DIR *d = opendir(path_in("tmp"));
+	int n = 0;
+	if (d == NULL)
+		return -1;
+	for (struct dirent *de; (de = readdir(d)) != NULL;) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/tmp/%s", sdir, de->d_name);
+		if (lstat(p, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > 0)
+			n++;
+	}
 	closedir(d);
 	return n;
 }
@@ -280,7 +305,7 @@ START_TEST(test_roundtrip)
 	char rel[64];
 	snprintf(rel, sizeof(rel), "queue/spool/%s", id);
 	ck_assert(exists(path_in(rel)));
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), 1);
 
 	/* The file: message bytes first, then the envelope. */
@@ -288,10 +313,15 @@ START_TEST(test_roundtrip)
 	unsigned char *file = read_file(path_in(rel), &fsz);
 	ck_assert_uint_gt(fsz, total);
 	ck_assert(memcmp(file, body, total) == 0);
-	ck_assert(memcmp(file + total, "MAILETD-ENVELOPE 1\n", 19) == 0);
+	ck_assert(memcmp(file + total, "MAILETD-ENVELOPE 2\n", 19) == 0);
+	/* Version 2 footer: tag, offset, 64 hex digits of the MAC, LF. */
 	char footer[64];
-	snprintf(footer, sizeof(footer), "MAILETD-FOOTER %020zu\n", total);
-	ck_assert(memcmp(file + fsz - strlen(footer), footer, strlen(footer)) == 0);
+	snprintf(footer, sizeof(footer), "MAILETD-FOOTER2 %020zu ", total);
+	ck_assert_uint_eq(strlen(footer), 37);
+	ck_assert(memcmp(file + fsz - 102, footer, strlen(footer)) == 0);
+	for (size_t i = fsz - 65; i < fsz - 1; i++)
+		ck_assert(strchr("0123456789abcdef", file[i]) != NULL);
+	ck_assert_int_eq(file[fsz - 1], '\n');
 	/* No raw CR in the envelope: every value was escaped. */
 	ck_assert_ptr_null(memchr(file + total, '\r', fsz - total));
 	free(file);
@@ -377,10 +407,10 @@ START_TEST(test_abort)
 	struct spool_msg *m = spool_msg_new(sp, "spool", NULL);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(spool_msg_write(m, body, 100000), 0);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 1);
+	ck_assert_int_eq(count_tmp(), 1);
 	spool_msg_abort(m);
 	spool_msg_abort(NULL);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	ck_assert_int_le(count_dir(path_in("queue/spool")), 0);
 	free(body);
 	spool_close(sp);
@@ -402,7 +432,7 @@ START_TEST(test_reader)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_uint_eq(spool_msg_size(m), 100007);
 	spool_msg_abort(m);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	unsigned char *got = malloc(100008);
 	ck_assert_int_eq(pread(fd, got, 100008, 0), 100007);
 	ck_assert_int_eq(memcmp(got, body, 100007), 0);
@@ -439,7 +469,7 @@ START_TEST(test_prepend)
 	spool_msg_commit(m, &plain_env, base, commit_cb, &r);
 	run_until(&got, 1);
 	ck_assert_int_eq(r.err, 0);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 
 	char rel[64];
 	snprintf(rel, sizeof(rel), "queue/spool/%s", id);
@@ -458,6 +488,20 @@ START_TEST(test_prepend)
 	ck_assert(memcmp(first, body, 8) == 0);
 	close(before);
 	free(body);
+	spool_close(sp);
+
+	/* The seal covers the prepended bytes too: the file, put back into
+	 * tmp/ as if the rename had not happened, is recovered, not taken
+	 * for a forgery. */
+	char tmprel[64];
+	snprintf(tmprel, sizeof(tmprel), "tmp/%s", id);
+	ck_assert_int_eq(rename(path_in(rel), path_in(tmprel)), 0);
+	sp = open_spool(true, 1);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
+	ck_assert_int_eq(spool_entry_read(path_in(rel), &e), 0);
+	ck_assert_uint_eq(e.size, total);
+	spool_entry_clear(&e);
 	spool_close(sp);
 }
 END_TEST
@@ -487,7 +531,7 @@ START_TEST(test_write_error_sticky)
 	spool_msg_commit(m, &plain_env, base, commit_cb, &r);
 	run_until(&got, 1);
 	ck_assert_int_eq(r.err, EFBIG);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), 0);
 
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
@@ -507,10 +551,18 @@ START_TEST(test_tmp_cleanup)
 	snprintf(rel, sizeof(rel), "tmp/%s", id);
 	write_file(path_in(rel), "Subject: partial\r\n", 18);
 	write_file(path_in("tmp/not-an-id"), "x", 1);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 2);
+	/* And an unused pool file (empty) of the killed daemon. */
+	char pid[ID_LEN + 1], prel[64];
+	id_new(pid);
+	snprintf(prel, sizeof(prel), "tmp/%s", pid);
+	write_file(path_in(prel), "", 0);
+	ck_assert_int_eq(count_dir(path_in("tmp")), 3);
 
 	sp = open_spool(true, 1);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert(!exists(path_in(rel)));
+	ck_assert(!exists(path_in(prel)));
+	ck_assert(!exists(path_in("tmp/not-an-id")));
 	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
 	ck_assert_int_eq(count_dir(path_in("queue")), 0);
 	spool_close(sp);
@@ -786,7 +838,7 @@ concurrent(bool do_fsync)
 		ck_assert_str_eq(recs[i].id, ids[i]);
 	}
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), N);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 
 	struct list_acc a;
 	list_acc_init(&a, N);
@@ -904,7 +956,7 @@ START_TEST(test_queue_names)
 	ck_assert_ptr_null(spool_msg_new(sp, NULL, NULL));
 	ck_assert_int_eq(errno, EINVAL);
 	ck_assert_int_eq(count_dir(path_in("queue")), 3);
-	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	ck_assert_int_eq(count_tmp(), 0);
 	spool_close(sp);
 }
 END_TEST
@@ -1072,6 +1124,398 @@ START_TEST(test_open_creates_parents)
 }
 END_TEST
 
+
+/* --- the one-flush commit: recovery of tmp/ (see spool.h) --------------------------- */
+
+/* Commits text into queue through the real writer and returns the path
+ * (under sdir) of the queue file; id gets the message id. */
+static const char *
+commit_real(struct spool *sp, const char *queue, const char *text, char id[ID_LEN + 1])
+{
+	static char rel[128];
+	int got = 0;
+	struct rec r = {0};
+	commit_one(sp, queue, text, &r, &got);
+	run_until(&got, 1);
+	ck_assert_int_eq(r.err, 0);
+	snprintf(id, ID_LEN + 1, "%s", r.id);
+	snprintf(rel, sizeof(rel), "queue/%s/%s", queue, r.id);
+	ck_assert(exists(path_in(rel)));
+	return rel;
+}
+
+/* The spool's MAC key, as the daemon reads it. */
+static struct spool_format_mac *
+load_key(void)
+{
+	size_t n;
+	unsigned char *k = read_file(path_in("commit.key"), &n);
+	ck_assert_uint_eq(n, SPOOL_FORMAT_KEY_LEN);
+	struct spool_format_mac *m = spool_format_mac_new(k);
+	ck_assert_ptr_nonnull(m);
+	free(k);
+	return m;
+}
+
+/* The check_seal verdict on a file's bytes, written to a scratch file. */
+static int
+seal_ok(const struct spool_format_mac *key, const char *id, const void *p, size_t n)
+{
+	const char *why;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/scratch", tdir);
+	write_file(path, p, n);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	int rc = spool_format_check_seal(fd, key, id, &why);
+	if (rc < 0)
+		ck_assert(errno == EINVAL || errno == EBADMSG);
+	close(fd);
+	return rc;
+}
+
+/* Crash after the ack but before the rename: the sealed file is still in
+ * tmp/. Start-up moves it into the queue its envelope names (a queue that
+ * does not exist yet is created), intact. */
+START_TEST(test_recover_committed_tmp)
+{
+	char id1[ID_LEN + 1], id2[ID_LEN + 1], rel[64];
+	struct spool *sp = open_spool(true, 1);
+	const char *q1 = commit_real(sp, "spool", "Subject: one\r\n\r\nbody one\r\n", id1);
+	char q1s[128];
+	snprintf(q1s, sizeof(q1s), "%s", q1);
+	const char *q2 = commit_real(sp, "outgoing", "Subject: two\r\n\r\nbody two\r\n", id2);
+	spool_close(sp);
+	size_t n1, n2;
+	unsigned char *before1 = read_file(path_in(q1s), &n1);
+	unsigned char *before2 = read_file(path_in(q2), &n2);
+	/* Back into tmp/, as if the renames had not happened; the queue
+	 * directory "outgoing" is gone as well. */
+	snprintf(rel, sizeof(rel), "tmp/%s", id1);
+	ck_assert_int_eq(rename(path_in(q1s), path_in(rel)), 0);
+	snprintf(rel, sizeof(rel), "tmp/%s", id2);
+	ck_assert_int_eq(rename(path_in(q2), path_in(rel)), 0);
+	ck_assert_int_eq(rmdir(path_in("queue/outgoing")), 0);
+
+	sp = open_spool(true, 1);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
+	size_t m1, m2;
+	unsigned char *after1 = read_file(path_in(q1s), &m1);
+	unsigned char *after2 = read_file(path_in(q2), &m2);
+	ck_assert(m1 == n1 && memcmp(before1, after1, n1) == 0);
+	ck_assert(m2 == n2 && memcmp(before2, after2, n2) == 0);
+	struct spool_entry e;
+	ck_assert_int_eq(spool_entry_read(path_in(q2), &e), 0);
+	ck_assert_str_eq(e.queue, "outgoing");
+	ck_assert_str_eq(e.id, id2);
+	ck_assert_str_eq(e.sender, plain_env.sender);
+	spool_entry_clear(&e);
+	int listed = 0;
+	ck_assert_int_eq(spool_list(sdir, NULL, count_cb, &listed), 2);
+	free(before1);
+	free(before2);
+	free(after1);
+	free(after2);
+	spool_close(sp);
+}
+END_TEST
+
+/* A committed file cut short at any byte (the crash came before its
+ * fdatasync finished): never taken as committed, deleted at start-up. */
+START_TEST(test_recover_truncated_everywhere)
+{
+	char id[ID_LEN + 1], rel[64];
+	struct spool *sp = open_spool(false, 1);
+	const char *q = commit_real(sp, "spool", "Subject: cut\r\n\r\nthe body\r\n", id);
+	size_t n;
+	unsigned char *file = read_file(path_in(q), &n);
+	ck_assert_int_eq(unlink(path_in(q)), 0);
+	spool_close(sp);
+	struct spool_format_mac *key = load_key();
+	snprintf(rel, sizeof(rel), "tmp/%s", id);
+
+	/* The whole file is sealed, under its own id only. */
+	ck_assert_int_eq(seal_ok(key, id, file, n), 0);
+	char other[ID_LEN + 1];
+	id_new(other);
+	ck_assert_int_eq(seal_ok(key, other, file, n), -1);
+	for (size_t cut = 0; cut < n; cut++)
+		ck_assert_msg(seal_ok(key, id, file, cut) == -1, "cut at %zu accepted", cut);
+
+	/* And through spool_open, for every length (fsync off for speed; the
+	 * recovery is the same). The complete file is the control. */
+	for (size_t cut = 0; cut <= n; cut++) {
+		write_file(path_in(rel), file, cut);
+		sp = open_spool(false, 1);
+		ck_assert_int_eq(count_tmp(), 0);
+		ck_assert(!exists(path_in(rel)));
+		ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
+		ck_assert_msg(exists(path_in(q)) == (cut == n), "cut at %zu of %zu", cut, n);
+		spool_close(sp);
+	}
+	spool_format_mac_free(key);
+	free(file);
+}
+END_TEST
+
+/* One flipped bit anywhere in a sealed file breaks the seal. */
+START_TEST(test_recover_bad_mac)
+{
+	char id[ID_LEN + 1], rel[64];
+	struct spool *sp = open_spool(false, 1);
+	const char *q = commit_real(sp, "spool", "Subject: flip\r\n\r\nbits\r\n", id);
+	size_t n;
+	unsigned char *file = read_file(path_in(q), &n);
+	spool_close(sp);
+	struct spool_format_mac *key = load_key();
+	for (size_t i = 0; i < n; i++) {
+		file[i] ^= 0x01;
+		ck_assert_msg(seal_ok(key, id, file, n) == -1, "flip at %zu accepted", i);
+		file[i] ^= 0x01;
+	}
+	ck_assert_int_eq(seal_ok(key, id, file, n), 0);
+	/* Flip one MAC digit and let start-up see it. */
+	ck_assert_int_eq(unlink(path_in(q)), 0);
+	file[n - 2] = file[n - 2] == '0' ? '1' : '0';
+	snprintf(rel, sizeof(rel), "tmp/%s", id);
+	write_file(path_in(rel), file, n);
+	sp = open_spool(true, 1);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert(!exists(path_in(rel)));
+	ck_assert_int_eq(count_dir(path_in("queue/spool")), 0);
+	/* Well-formed but wrong MAC: kept for the administrator, not queued. */
+	ck_assert_int_eq(count_dir(path_in("corrupt")), 1);
+	snprintf(rel, sizeof(rel), "corrupt/tmp.%s", id);
+	ck_assert(exists(path_in(rel)));
+	spool_close(sp);
+	spool_format_mac_free(key);
+	free(file);
+}
+END_TEST
+
+/* A buffer as a spool_format_put_fn target. */
+struct obuf {
+	unsigned char b[8192];
+	size_t n;
+	struct spool_format_mac *mac; /* MACs what is put, NULL after the seal */
+};
+
+static int
+obuf_put(void *ctx, const void *p, size_t n)
+{
+	struct obuf *o = ctx;
+	ck_assert_uint_le(o->n + n, sizeof(o->b));
+	memcpy(o->b + o->n, p, n);
+	o->n += n;
+	if (o->mac != NULL)
+		spool_format_mac_update(o->mac, p, n);
+	return 0;
+}
+
+static int
+obuf_seal(void *ctx, char hex[SPOOL_FORMAT_MAC_HEX + 1])
+{
+	struct obuf *o = ctx;
+	if (o->mac == NULL) {
+		memset(hex, '0', SPOOL_FORMAT_MAC_HEX);
+		hex[SPOOL_FORMAT_MAC_HEX] = '\0';
+		return 0;
+	}
+	int rc = spool_format_mac_hex(o->mac, hex);
+	spool_format_mac_free(o->mac);
+	o->mac = NULL;
+	return rc;
+}
+
+/*
+ * The attack: a client ends its message with bytes that look like a
+ * relay envelope and a sealed footer, then the daemon dies before the
+ * real envelope is written. The file in tmp/ is all client bytes; its
+ * footer is well-formed but its MAC cannot be right without the spool's
+ * key. It must be deleted, never queued. Variants: MAC of another key,
+ * all-zero MAC, a version 1 footer (no MAC at all), and the control:
+ * the same bytes sealed with the real key are accepted, so the test
+ * would see a recovery that ignored the MAC.
+ */
+START_TEST(test_recover_forged_footer)
+{
+	static const char *const relay_rcpts[] = {"victim@elsewhere.example"};
+	const struct spool_envelope relay = {
+	    .sender = "attacker@evil.example",
+	    .rcpts = relay_rcpts,
+	    .nrcpts = 1,
+	    .received = 1700000000,
+	};
+	static const char body[] = "Subject: hi\r\n\r\nhello\r\n";
+	struct spool *sp = open_spool(true, 1);
+	spool_close(sp);
+	struct spool_format_mac *key = load_key();
+	unsigned char wrong[SPOOL_FORMAT_KEY_LEN];
+	memset(wrong, 0x42, sizeof(wrong));
+	struct spool_format_mac *wkey = spool_format_mac_new(wrong);
+	ck_assert_ptr_nonnull(wkey);
+
+	enum { WRONG_KEY, ZERO_MAC, VERSION1, REAL_KEY, NVAR };
+	char ids[NVAR][ID_LEN + 1];
+	for (int v = 0; v < NVAR; v++) {
+		struct obuf o = {.n = 0};
+		char rel[128];
+		id_new(ids[v]);
+		obuf_put(&o, body, sizeof(body) - 1);
+		if (v == WRONG_KEY)
+			o.mac = spool_format_mac_start(wkey, ids[v]);
+		else if (v == REAL_KEY)
+			o.mac = spool_format_mac_start(key, ids[v]);
+		if (o.mac != NULL) /* MAC the body too, as the writer does */
+			spool_format_mac_update(o.mac, body, sizeof(body) - 1);
+		if (v == VERSION1)
+			ck_assert_int_eq(spool_format_write(&relay, o.n, obuf_put, &o), 0);
+		else
+			ck_assert_int_eq(spool_format_write_sealed(&relay, "spool", sizeof(body) - 1,
+			                     obuf_put, obuf_seal, &o),
+			    0);
+		spool_format_mac_free(o.mac);
+		snprintf(rel, sizeof(rel), "tmp/%s", ids[v]);
+		write_file(path_in(rel), o.b, o.n);
+		/* Well-formed enough to parse as a queue file. */
+		struct spool_entry e;
+		ck_assert_int_eq(spool_entry_read(path_in(rel), &e), 0);
+		ck_assert_str_eq(e.rcpts[0], "victim@elsewhere.example");
+		spool_entry_clear(&e);
+	}
+	sp = open_spool(true, 1);
+	ck_assert_int_eq(count_tmp(), 0);
+	for (int v = 0; v < NVAR; v++) {
+		char t[128];
+		snprintf(t, sizeof(t), "tmp/%s", ids[v]);
+		ck_assert(!exists(path_in(t)));
+	}
+	/* Forged footers (well-formed, wrong MAC) are kept in corrupt/, the
+	 * first-format footer (no MAC at all) is an interrupted transfer. */
+	ck_assert_int_eq(count_dir(path_in("corrupt")), 2);
+	char crel[128];
+	snprintf(crel, sizeof(crel), "corrupt/tmp.%s", ids[WRONG_KEY]);
+	ck_assert(exists(path_in(crel)));
+	snprintf(crel, sizeof(crel), "corrupt/tmp.%s", ids[ZERO_MAC]);
+	ck_assert(exists(path_in(crel)));
+	ck_assert_int_eq(count_dir(path_in("queue/spool")), 1);
+	char rel[64];
+	snprintf(rel, sizeof(rel), "queue/spool/%s", ids[REAL_KEY]);
+	ck_assert(exists(path_in(rel)));
+	spool_close(sp);
+	spool_format_mac_free(key);
+	spool_format_mac_free(wkey);
+}
+END_TEST
+
+/* Files of version 1 (written before the sealed footer) in a queue are
+ * still read, listed, cat'ed and kept at start-up. */
+START_TEST(test_old_format_queue)
+{
+	static const char body[] = "Subject: old\r\n\r\nfrom version 1\r\n";
+	struct spool *sp = open_spool(true, 1);
+	spool_close(sp);
+	struct obuf o = {.n = 0};
+	obuf_put(&o, body, sizeof(body) - 1);
+	ck_assert_int_eq(spool_format_write(&plain_env, o.n, obuf_put, &o), 0);
+	ck_assert(memcmp(o.b + sizeof(body) - 1, "MAILETD-ENVELOPE 1\n", 19) == 0);
+	char id[ID_LEN + 1], rel[64];
+	id_new(id);
+	ck_assert_int_eq(mkdir(path_in("queue/spool"), 0700), 0);
+	snprintf(rel, sizeof(rel), "queue/spool/%s", id);
+	write_file(path_in(rel), o.b, o.n);
+
+	sp = open_spool(true, 1);
+	ck_assert(exists(path_in(rel)));
+	ck_assert_int_eq(count_dir(path_in("corrupt")), 0);
+	struct list_acc a;
+	list_acc_init(&a, 4);
+	ck_assert_int_eq(spool_list(sdir, "spool", list_cb, &a), 1);
+	ck_assert_str_eq(a.ids[0], id);
+	list_acc_free(&a);
+	char out[512];
+	snprintf(out, sizeof(out), "%s/cat.out", tdir);
+	int fd = open(out, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(spool_cat(sdir, id, fd), 0);
+	close(fd);
+	size_t n;
+	unsigned char *cat = read_file(out, &n);
+	ck_assert(n == sizeof(body) - 1 && memcmp(cat, body, n) == 0);
+	free(cat);
+	spool_close(sp);
+}
+END_TEST
+
+/* fsync on: messages take files made ahead (their entries already durable)
+ * from the pool, which is refilled after commits and removed at close;
+ * fsync off: no pool. */
+START_TEST(test_pool)
+{
+	struct spool *sp = open_spool(true, 1);
+	int pool = count_dir(path_in("tmp"));
+	ck_assert_int_gt(pool, 0);
+	ck_assert_int_eq(count_tmp(), 0);
+	char id[ID_LEN + 1], rel[64];
+	struct spool_msg *m = spool_msg_new(sp, "spool", id);
+	ck_assert_ptr_nonnull(m);
+	/* No new file: it is one of the pool's. */
+	ck_assert_int_eq(count_dir(path_in("tmp")), pool);
+	snprintf(rel, sizeof(rel), "tmp/%s", id);
+	ck_assert(exists(path_in(rel)));
+	spool_msg_abort(m);
+	ck_assert_int_eq(count_dir(path_in("tmp")), pool - 1);
+	/* Use up more than half: the committer refills it. */
+	int got = 0;
+	struct rec *recs = calloc((size_t)pool, sizeof(*recs));
+	ck_assert_ptr_nonnull(recs);
+	for (int i = 0; i < pool; i++)
+		commit_one(sp, "spool", "Subject: pool\r\n\r\nx\r\n", &recs[i], &got);
+	run_until(&got, pool);
+	for (int i = 0; i < pool; i++)
+		ck_assert_int_eq(recs[i].err, 0);
+	ck_assert_int_eq(count_dir(path_in("queue/spool")), pool);
+	ck_assert_int_eq(count_tmp(), 0);
+	ck_assert_int_gt(count_dir(path_in("tmp")), pool / 2);
+	free(recs);
+	spool_close(sp);
+	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+
+	sp = open_spool(false, 1);
+	ck_assert_int_eq(count_dir(path_in("tmp")), 0);
+	spool_close(sp);
+}
+END_TEST
+
+/* The key: 32 bytes, mode 0600, kept across opens; a bad one stops open. */
+START_TEST(test_commit_key)
+{
+	struct spool *sp = open_spool(true, 1);
+	spool_close(sp);
+	struct stat st;
+	ck_assert_int_eq(stat(path_in("commit.key"), &st), 0);
+	ck_assert_int_eq((int)(st.st_mode & 0777), 0600);
+	ck_assert_int_eq((int)st.st_size, SPOOL_FORMAT_KEY_LEN);
+	size_t n;
+	unsigned char *k1 = read_file(path_in("commit.key"), &n);
+	sp = open_spool(true, 1);
+	spool_close(sp);
+	unsigned char *k2 = read_file(path_in("commit.key"), &n);
+	ck_assert(memcmp(k1, k2, SPOOL_FORMAT_KEY_LEN) == 0);
+	free(k2);
+
+	char err[512];
+	ck_assert_int_eq(chmod(path_in("commit.key"), 0644), 0);
+	ck_assert_ptr_null(spool_open(sdir, true, 1, err, sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "commit.key"));
+	ck_assert_int_eq(chmod(path_in("commit.key"), 0600), 0);
+	write_file(path_in("commit.key"), k1, 16);
+	ck_assert_ptr_null(spool_open(sdir, true, 1, err, sizeof(err)));
+	free(k1);
+}
+END_TEST
+
 static Suite *
 spool_suite(void)
 {
@@ -1080,6 +1524,13 @@ spool_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_roundtrip);
+	tcase_add_test(tc, test_recover_committed_tmp);
+	tcase_add_test(tc, test_recover_truncated_everywhere);
+	tcase_add_test(tc, test_recover_bad_mac);
+	tcase_add_test(tc, test_recover_forged_footer);
+	tcase_add_test(tc, test_old_format_queue);
+	tcase_add_test(tc, test_commit_key);
+	tcase_add_test(tc, test_pool);
 	tcase_add_test(tc, test_minimal_envelope);
 	tcase_add_test(tc, test_abort);
 	tcase_add_test(tc, test_reader);
