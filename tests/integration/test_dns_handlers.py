@@ -417,6 +417,7 @@ def test_james_sample_dns_handlers_load_unchanged():
         os.unlink(path)
     check(rc == 0, err)
     check("chain: DNSRBLHandler SPFHandler ResolvableEhloHeloHandler "
-          "ReverseEqualsEhloHeloHandler ValidSenderDomainHandler ValidRcptHandler" in out, out)
-    check("skipped: org.apache.james.smtpserver.fastfail.URIRBLHandler" in out, out)
+          "ReverseEqualsEhloHeloHandler ValidSenderDomainHandler ValidRcptHandler "
+          "URIRBLHandler AuthRequiredToRelayRcptHook" in out, out)
+    check("skipped: org.apache.james.smtpserver.fastfail.URIRBLHandler" not in out, out)
     check("error" not in err, err)
