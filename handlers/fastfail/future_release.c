@@ -10,14 +10,13 @@
  *   James's order with James's replies:
  *     not authenticated:   554 Needs to be logged in in order to use future release extension
  *     syntax:              501 Incorrect syntax when handling FUTURE-RELEASE mail parameter
- *     more than 1 day:     501 HoldFor is greater than max-future-release-interval or holdUntil exceeded max-future-release-date-time
- *     negative / past:     501 HoldFor value is negative or holdUntil value is before now
- *     a second one:        554 Mail parameter cannot contains both holdFor and holdUntil parameters
- *   End of data: mail attributes futurerelease-hold-for (the seconds to
- *   hold, "0" when the client asked nothing: James's attribute) and, when
- *   held, futurerelease-release-at (the release instant, RFC 3339 UTC:
- *   MAIL time + HOLDFOR, or the HOLDUNTIL instant).
- * The attributes are recorded by the MAIL parameter handler itself (James's
+ *     more than 1 day:     501 HoldFor is greater than max-future-release-interval or holdUntil
+ * exceeded max-future-release-date-time negative / past:     501 HoldFor value is negative or
+ * holdUntil value is before now a second one:        554 Mail parameter cannot contains both
+ * holdFor and holdUntil parameters End of data: mail attributes futurerelease-hold-for (the seconds
+ * to hold, "0" when the client asked nothing: James's attribute) and, when held,
+ * futurerelease-release-at (the release instant, RFC 3339 UTC: MAIL time + HOLDFOR, or the
+ * HOLDUNTIL instant). The attributes are recorded by the MAIL parameter handler itself (James's
  * corpus configures only the EHLO and MAIL parameter hooks);
  * FutureReleaseMessageHook is accepted and adds nothing. There is no
  * delivery stage yet: the attributes are what the queue will honour.
@@ -40,10 +39,10 @@ struct fr_ehlo_state {
 };
 
 struct fr_state {
-	unsigned long mail;  /* the MAIL command the value belongs to */
+	unsigned long mail; /* the MAIL command the value belongs to */
 	bool held;
-	long long hold_s;    /* seconds from the MAIL command */
-	time_t release;      /* the release instant */
+	long long hold_s; /* seconds from the MAIL command */
+	time_t release;   /* the release instant */
 	char hold_text[24];
 	char release_text[32];
 };
@@ -131,7 +130,7 @@ future_release_parse_instant(const char *v, long long *secs, int *nanos)
 	if (fr_digits(&p, 2, &h) < 0 || *p++ != ':' || fr_digits(&p, 2, &mi) < 0 || *p++ != ':' ||
 	    fr_digits(&p, 2, &sec) < 0)
 		return -1;
-	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
 	    h > 23 || mi > 59 || sec > 60)
@@ -172,9 +171,9 @@ future_release_parse_instant(const char *v, long long *secs, int *nanos)
 	return 0;
 }
 
-static const char *const fr_names[] = { "HOLDFOR", "HOLDUNTIL", NULL };
+static const char *const fr_names[] = {"HOLDFOR", "HOLDUNTIL", NULL};
 
-#define FR_DENY(c, t) ((struct hook_result){ .verdict = HOOK_DENY, .code = (c), .text = (t) })
+#define FR_DENY(c, t) ((struct hook_result){.verdict = HOOK_DENY, .code = (c), .text = (t)})
 
 struct hook_result
 future_release_check(const struct hook_session *s, const struct hook_param *p,
@@ -206,7 +205,7 @@ future_release_check(const struct hook_session *s, const struct hook_param *p,
 	}
 	if (ds > FR_MAX_HOLD || (ds == FR_MAX_HOLD && dns > 0))
 		return FR_DENY(501, "HoldFor is greater than max-future-release-interval or "
-				    "holdUntil exceeded max-future-release-date-time");
+		                    "holdUntil exceeded max-future-release-date-time");
 	if (ds < 0)
 		return FR_DENY(501, "HoldFor value is negative or holdUntil value is before now");
 	*hold_s = ds + (dns > 0);
@@ -232,7 +231,7 @@ fr_mail_param(const struct hook_session *s, const struct hook_param *p)
 		return r;
 	if (st->held)
 		return FR_DENY(0, "Mail parameter cannot contains both holdFor and holdUntil "
-				  "parameters");
+		                  "parameters");
 	st->held = true;
 	st->hold_s = hold;
 	st->release = release;
@@ -257,28 +256,30 @@ fr_message(const struct hook_session *s, unsigned long long size)
 	}
 	return HOOK_RESULT_DECLINED;
 full:
-	return (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451, .ecode = "4.3.0",
-		.text = "Error processing message: too many mail attributes" };
+	return (struct hook_result){.verdict = HOOK_DENYSOFT,
+	    .code = 451,
+	    .ecode = "4.3.0",
+	    .text = "Error processing message: too many mail attributes"};
 }
 
 const struct handler_def handler_future_release_ehlo = {
-	.name = "FutureReleaseEHLOHook",
-	.james_class = "org.apache.james.smtpserver.futurerelease.FutureReleaseEHLOHook",
-	.summary = "announces FUTURERELEASE to authenticated clients",
-	.ehlo_keywords = fr_ehlo,
+    .name = "FutureReleaseEHLOHook",
+    .james_class = "org.apache.james.smtpserver.futurerelease.FutureReleaseEHLOHook",
+    .summary = "announces FUTURERELEASE to authenticated clients",
+    .ehlo_keywords = fr_ehlo,
 };
 
 const struct handler_def handler_future_release_param = {
-	.name = "FutureReleaseMailParameterHook",
-	.james_class = "org.apache.james.smtpserver.futurerelease.FutureReleaseMailParameterHook",
-	.summary = "takes MAIL HOLDFOR= / HOLDUNTIL=; records the release time",
-	.mail_params = fr_names,
-	.mail_param = fr_mail_param,
-	.message = fr_message,
+    .name = "FutureReleaseMailParameterHook",
+    .james_class = "org.apache.james.smtpserver.futurerelease.FutureReleaseMailParameterHook",
+    .summary = "takes MAIL HOLDFOR= / HOLDUNTIL=; records the release time",
+    .mail_params = fr_names,
+    .mail_param = fr_mail_param,
+    .message = fr_message,
 };
 
 const struct handler_def handler_future_release_message = {
-	.name = "FutureReleaseMessageHook",
-	.james_class = "org.apache.james.smtpserver.futurerelease.FutureReleaseMessageHook",
-	.summary = "nothing more (FutureReleaseMailParameterHook records the release time)",
+    .name = "FutureReleaseMessageHook",
+    .james_class = "org.apache.james.smtpserver.futurerelease.FutureReleaseMessageHook",
+    .summary = "nothing more (FutureReleaseMailParameterHook records the release time)",
 };

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define URI_AUTHORITY_MAX 1024  /* a longer authority is skipped */
-#define MIME_VALUE_MAX 1024     /* Content-Type value kept */
-#define MIME_BOUNDARY_MAX 200   /* RFC 2046 says 70; be lenient */
+#define URI_AUTHORITY_MAX 1024 /* a longer authority is skipped */
+#define MIME_VALUE_MAX    1024 /* Content-Type value kept */
+#define MIME_BOUNDARY_MAX 200  /* RFC 2046 says 70; be lenient */
 
 static bool
 is_alnum(unsigned char c)
@@ -159,7 +159,8 @@ uri_scan_text(const char *text, size_t len, struct uri_hosts *h)
 		}
 		k += 3;
 		size_t a = i + k, e = a;
-		while (e < len && e - a <= URI_AUTHORITY_MAX && authority_char((unsigned char)text[e]))
+		while (
+		    e < len && e - a <= URI_AUTHORITY_MAX && authority_char((unsigned char)text[e]))
 			e++;
 		if (e - a <= URI_AUTHORITY_MAX)
 			authority_host(text + a, e - a, h);
@@ -274,7 +275,7 @@ struct mime_entity {
 	size_t ctype_len;
 	char cte[64];
 	size_t cte_len;
-	size_t body;  /* offset of the body */
+	size_t body; /* offset of the body */
 };
 
 static void
@@ -348,7 +349,7 @@ ctype_is(const char *v, const char *type, const char *sub)
 	v += tl + 1;
 	size_t sl = strlen(sub);
 	return strncasecmp(v, sub, sl) == 0 &&
-	    (v[sl] == '\0' || v[sl] == ';' || v[sl] == ' ' || v[sl] == '\t' || v[sl] == '(');
+	       (v[sl] == '\0' || v[sl] == ';' || v[sl] == ' ' || v[sl] == '\t' || v[sl] == '(');
 }
 
 /* The boundary parameter of a Content-Type value into out; its length or 0. */
@@ -373,7 +374,7 @@ ctype_boundary(const char *v, char *out, size_t cap)
 						return 0;
 				} else {
 					while (*q != '\0' && *q != ';' && *q != ' ' && *q != '\t' &&
-					    n < cap)
+					       n < cap)
 						out[n++] = *q++;
 					if (n == cap)
 						return 0;
@@ -422,8 +423,7 @@ is_delimiter(const char *line, size_t n, const char *b, size_t bl)
 }
 
 static void
-scan_multipart(struct scan_ctx *c, const char *p, size_t len, const char *b, size_t bl,
-    int depth)
+scan_multipart(struct scan_ctx *c, const char *p, size_t len, const char *b, size_t bl, int depth)
 {
 	size_t pos = 0, part = 0;
 	bool in_part = false;
@@ -491,13 +491,13 @@ scan_entity(struct scan_ctx *c, const char *p, size_t len, int depth)
 void
 uri_scan_message(const char *msg, size_t len, struct uri_hosts *h)
 {
-	struct scan_ctx c = { .h = h, .parts = 0 };
+	struct scan_ctx c = {.h = h, .parts = 0};
 	scan_entity(&c, msg, len, 0);
 }
 
 /* Second levels under a country code that are public suffixes. */
-static const char *const cc_second[] = { "ac", "co", "com", "edu", "go", "gob", "gov", "ltd",
-	"me", "mil", "ne", "net", "nom", "or", "org", "plc", "sch", NULL };
+static const char *const cc_second[] = {"ac", "co", "com", "edu", "go", "gob", "gov", "ltd", "me",
+    "mil", "ne", "net", "nom", "or", "org", "plc", "sch", NULL};
 
 int
 uri_registered_domain(const char *host, char *out, size_t outlen)
@@ -563,7 +563,8 @@ uri_lookup_names(const struct uri_hosts *h, char names[][URI_HOST_MAX + 1], size
 		if (uri_registered_domain(h->name[i], dom, sizeof(dom)) > 0)
 			names_add(names, &n, max, dom);
 	for (size_t i = 0; i < h->n; i++)
-		if (!is_ipv4(h->name[i]) && uri_registered_domain(h->name[i], dom, sizeof(dom)) > 0 &&
+		if (!is_ipv4(h->name[i]) &&
+		    uri_registered_domain(h->name[i], dom, sizeof(dom)) > 0 &&
 		    strcmp(dom, h->name[i]) != 0)
 			names_add(names, &n, max, h->name[i]);
 	return n;

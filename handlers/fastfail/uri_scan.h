@@ -27,14 +27,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define URI_HOST_MAX 253
-#define URI_SCAN_HOSTS_MAX 64   /* distinct host names kept */
-#define URI_SCAN_DEPTH 8        /* multipart nesting */
-#define URI_SCAN_PARTS_MAX 256  /* MIME parts looked at */
+#define URI_HOST_MAX       253
+#define URI_SCAN_HOSTS_MAX 64  /* distinct host names kept */
+#define URI_SCAN_DEPTH     8   /* multipart nesting */
+#define URI_SCAN_PARTS_MAX 256 /* MIME parts looked at */
 
 struct uri_hosts {
 	size_t n;
-	bool truncated;          /* more distinct names were found than kept */
+	bool truncated; /* more distinct names were found than kept */
 	char name[URI_SCAN_HOSTS_MAX][URI_HOST_MAX + 1];
 };
 

@@ -46,23 +46,23 @@
 #include <string.h>
 #include <unistd.h>
 
-#define URIRBL_READ_MAX (256 * 1024)
+#define URIRBL_READ_MAX  (256 * 1024)
 #define URIRBL_NAMES_MAX 20
 
 struct urirbl_conf {
 	char **zones;
 	size_t n;
 	bool detail;
-	bool skip_relay;   /* <checkAuthNetworks>false</checkAuthNetworks> */
+	bool skip_relay; /* <checkAuthNetworks>false</checkAuthNetworks> */
 };
 
 struct urirbl_state;
 
 struct urirbl_lookup {
 	struct urirbl_state *st;
-	struct dns_query *q;    /* running, or NULL */
+	struct dns_query *q; /* running, or NULL */
 	bool found;
-	size_t name;            /* index into names */
+	size_t name; /* index into names */
 	size_t zone;
 	char qname[DNS_NAME_MAX + 1];
 };
@@ -76,7 +76,7 @@ struct urirbl_state {
 	size_t nlk;
 	size_t left;
 	struct dns_query *txt;
-	long listed;            /* index into lk, or -1 */
+	long listed; /* index into lk, or -1 */
 	struct hook_pending *pending;
 	struct dns *dns;
 	struct event_base *base;
@@ -100,8 +100,8 @@ urirbl_servers(struct cfg_xml *x, const xmlNode *node, struct urirbl_conf *c)
 	for (xmlNode *k = cfg_xml_child(node, NULL); k != NULL; k = cfg_xml_next(k, NULL)) {
 		const char *name = cfg_xml_name(k);
 		if (strcmp(name, "server") != 0) {
-			cfg_warn(x->diag, x->path, cfg_xml_line(k), "<%s>: unknown element, ignored",
-			    name);
+			cfg_warn(x->diag, x->path, cfg_xml_line(k),
+			    "<%s>: unknown element, ignored", name);
 			continue;
 		}
 		char *v;
@@ -110,8 +110,8 @@ urirbl_servers(struct cfg_xml *x, const xmlNode *node, struct urirbl_conf *c)
 			continue;
 		}
 		if (fastfail_zone(v) < 0) {
-			cfg_error(x->diag, x->path, cfg_xml_line(k), "<server>: \"%s\" is not a DNS zone name",
-			    v);
+			cfg_error(x->diag, x->path, cfg_xml_line(k),
+			    "<server>: \"%s\" is not a DNS zone name", v);
 			free(v);
 			rc = -1;
 			continue;
@@ -152,8 +152,8 @@ urirbl_configure(struct cfg_xml *x, const struct _xmlNode *node, void **conf)
 				    "<action>: \"%s\" is not supported (only reject); ignored", v);
 			free(v);
 		} else {
-			cfg_warn(x->diag, x->path, cfg_xml_line(k), "<%s>: unknown element, ignored",
-			    name);
+			cfg_warn(x->diag, x->path, cfg_xml_line(k),
+			    "<%s>: unknown element, ignored", name);
 		}
 	}
 	if (rc == 0 && c->n == 0) {
@@ -200,8 +200,8 @@ urirbl_done(struct urirbl_state *st)
 	st->pending = NULL;
 	struct hook_result r = HOOK_RESULT_DECLINED;
 	if (st->listed >= 0)
-		r = (struct hook_result){ .verdict = HOOK_DENY, .code = 554, .ecode = "5.7.0",
-			.text = st->reply };
+		r = (struct hook_result){
+		    .verdict = HOOK_DENY, .code = 554, .ecode = "5.7.0", .text = st->reply};
 	if (p != NULL)
 		hook_resume(p, r);
 }
@@ -233,8 +233,8 @@ urirbl_decide(struct urirbl_state *st)
 		    "Rejected: message contains domain %s listed by %s", name, zone);
 		log_info(st->sid, "event=urirbl result=listed domain=%s zone=%s", name, zone);
 		if (st->conf->detail) {
-			st->txt = dns_lookup(st->dns, st->base, DNS_TXT, st->lk[i].qname, urirbl_txt_cb,
-			    st);
+			st->txt = dns_lookup(
+			    st->dns, st->base, DNS_TXT, st->lk[i].qname, urirbl_txt_cb, st);
 			return;
 		}
 		break;
@@ -255,7 +255,8 @@ urirbl_cb(const struct dns_result *r, void *arg)
 		log_warn(st->sid, "event=urirbl-error name=%s msg=\"answer is no listing code\"",
 		    lk->qname);
 	else if (r->status == DNS_TEMPFAIL)
-		log_warn(st->sid, "event=urirbl-tempfail name=%s why=\"%s\" msg=\"counted as not listed\"",
+		log_warn(st->sid,
+		    "event=urirbl-tempfail name=%s why=\"%s\" msg=\"counted as not listed\"",
 		    lk->qname, r->why != NULL ? r->why : "");
 	if (--st->left == 0)
 		urirbl_decide(st);
@@ -320,8 +321,10 @@ urirbl_message(const struct hook_session *s, unsigned long long size)
 	size_t len;
 	char *msg = urirbl_read(s, &len);
 	if (msg == NULL) {
-		log_error(s->id, "event=urirbl-error errno=%d error=\"message unreadable: %s\" "
-		    "action=accept", errno, strerror(errno));
+		log_error(s->id,
+		    "event=urirbl-error errno=%d error=\"message unreadable: %s\" "
+		    "action=accept",
+		    errno, strerror(errno));
 		return HOOK_RESULT_DECLINED;
 	}
 	struct uri_hosts *h = xmalloc(sizeof(*h));
@@ -338,8 +341,8 @@ urirbl_message(const struct hook_session *s, unsigned long long size)
 	for (size_t i = 0; i < st->nnames; i++)
 		for (size_t z = 0; z < c->n; z++) {
 			struct urirbl_lookup *lk = &st->lk[st->nlk];
-			int n = snprintf(lk->qname, sizeof(lk->qname), "%s.%s", st->names[i],
-			    c->zones[z]);
+			int n = snprintf(
+			    lk->qname, sizeof(lk->qname), "%s.%s", st->names[i], c->zones[z]);
 			if (n < 0 || (size_t)n >= sizeof(lk->qname) || n > DNS_NAME_MAX)
 				continue; /* too long to ask */
 			lk->st = st;
@@ -353,18 +356,18 @@ urirbl_message(const struct hook_session *s, unsigned long long size)
 	/* Count first, then start (a callback never runs inside dns_lookup). */
 	st->left = st->nlk;
 	for (size_t i = 0; i < st->nlk; i++)
-		st->lk[i].q = dns_lookup(st->dns, st->base, DNS_A, st->lk[i].qname, urirbl_cb,
-		    &st->lk[i]);
+		st->lk[i].q =
+		    dns_lookup(st->dns, st->base, DNS_A, st->lk[i].qname, urirbl_cb, &st->lk[i]);
 	st->pending = hook_suspend(s);
-	return (struct hook_result){ .verdict = HOOK_PENDING };
+	return (struct hook_result){.verdict = HOOK_PENDING};
 }
 
 const struct handler_def handler_urirbl = {
-	.name = "URIRBLHandler",
-	.james_class = "org.apache.james.smtpserver.fastfail.URIRBLHandler",
-	.summary = "messages naming domains listed in URI blocklists are refused",
-	.configure = urirbl_configure,
-	.conf_free = urirbl_conf_free,
-	.state_free = urirbl_state_free,
-	.message = urirbl_message,
+    .name = "URIRBLHandler",
+    .james_class = "org.apache.james.smtpserver.fastfail.URIRBLHandler",
+    .summary = "messages naming domains listed in URI blocklists are refused",
+    .configure = urirbl_configure,
+    .conf_free = urirbl_conf_free,
+    .state_free = urirbl_state_free,
+    .message = urirbl_message,
 };

@@ -4,8 +4,8 @@
  * (MIME, quoted-printable, base64) and as plain text, and the blocklist
  * names made from what it found.
  */
-#include "fuzz_util.h"
 #include "../../handlers/fastfail/uri_scan.h"
+#include "fuzz_util.h"
 
 #include <string.h>
 

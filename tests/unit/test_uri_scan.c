@@ -29,21 +29,21 @@ found(void)
 static const struct {
 	const char *text, *want;
 } texts[] = {
-	{ "see http://www.Example.COM/path?q=1", "www.example.com" },
-	{ "https://a.example.org:8443/x and HTTP://b.example.net.", "a.example.org b.example.net" },
-	{ "<a href=\"http://c.example/\">x</a> <a href='https://d.example'>", "c.example d.example" },
-	{ "(http://e.example) http://e.example/again", "e.example" },
-	/* userinfo: the host is after the last @ */
-	{ "http://paypal.com@evil.example/login http://u:p@f.example/", "evil.example f.example" },
-	{ "http://192.0.2.1/x http://256.1.1.1/ http://1.2.3/", "192.0.2.1" },
-	/* not hosts: one label, no letter in the TLD, bad labels, IPv6,
-	 * percent-encoding, IDN bytes, an embedded scheme */
-	{ "http://localhost/ http://1.2.3.4.5/ http://-a.example/ http://a-.example/", "" },
-	{ "http://[2001:db8::1]/ http://x%41.example/ http://b\xc3\xa9.example/", "" },
-	{ "xhttp://g.example/ http:/h.example http//i.example", "" },
-	{ "http://a..example/ http://.example/ http:// http://", "" },
-	{ "http://j.example:80x/ http://k.example:25/", "k.example" },
-	{ "end http://l.example", "l.example" },
+    {"see http://www.Example.COM/path?q=1", "www.example.com"},
+    {"https://a.example.org:8443/x and HTTP://b.example.net.", "a.example.org b.example.net"},
+    {"<a href=\"http://c.example/\">x</a> <a href='https://d.example'>", "c.example d.example"},
+    {"(http://e.example) http://e.example/again", "e.example"},
+    /* userinfo: the host is after the last @ */
+    {"http://paypal.com@evil.example/login http://u:p@f.example/", "evil.example f.example"},
+    {"http://192.0.2.1/x http://256.1.1.1/ http://1.2.3/", "192.0.2.1"},
+    /* not hosts: one label, no letter in the TLD, bad labels, IPv6,
+     * percent-encoding, IDN bytes, an embedded scheme */
+    {"http://localhost/ http://1.2.3.4.5/ http://-a.example/ http://a-.example/", ""},
+    {"http://[2001:db8::1]/ http://x%41.example/ http://b\xc3\xa9.example/", ""},
+    {"xhttp://g.example/ http:/h.example http//i.example", ""},
+    {"http://a..example/ http://.example/ http:// http://", ""},
+    {"http://j.example:80x/ http://k.example:25/", "k.example"},
+    {"end http://l.example", "l.example"},
 };
 
 START_TEST(test_text)
@@ -98,43 +98,43 @@ END_TEST
 static const struct {
 	const char *msg, *want;
 } messages[] = {
-	/* no Content-Type: text/plain; header fields are not scanned */
-	{ "Received: from http://hdr.example/\r\nSubject: http://subj.example\r\n\r\n"
-	  "body http://body.example/\r\n",
-	    "body.example" },
-	/* LF line ends */
-	{ "Subject: x\n\nhttp://lf.example/\n", "lf.example" },
-	/* not text: skipped */
-	{ "Content-Type: application/octet-stream\r\n\r\nhttp://bin.example/\r\n", "" },
-	{ "Content-Type: text/calendar\r\n\r\nhttp://cal.example/\r\n", "" },
-	/* quoted-printable: soft line breaks joined, =XX decoded */
-	{ "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: Quoted-Printable\r\n"
-	  "\r\nhttp://so=\r\nft.example/ http://hex=2Eexample/ http://pad.exa=  \r\nmple/\r\n",
-	    "soft.example hex.example pad.example" },
-	/* base64 text/html */
-	{ "Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-	  "PGEgaHJlZj0iaHR0cDovL2I2\r\nNC5leGFtcGxlLyI+eDwvYT4=\r\n",
-	    "b64.example" },
-	/* multipart: preamble and epilogue and non-text parts skipped, nested parts scanned */
-	{ "Content-Type: multipart/mixed;\r\n boundary=\"outer b\"\r\n\r\n"
-	  "preamble http://pre.example/\r\n"
-	  "--outer b\r\n"
-	  "Content-Type: multipart/alternative; boundary=inner\r\n\r\n"
-	  "--inner\r\nContent-Type: text/plain\r\n\r\nhttp://alt1.example/\r\n"
-	  "--inner\r\nContent-Type: text/html; charset=\"x\"\r\nContent-Transfer-Encoding: "
-	  "quoted-printable\r\n\r\n<a href=3D\"http://alt2.example/\">\r\n"
-	  "--inner--\r\n"
-	  "--outer b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-	  "aHR0cDovL2ltZy5leGFtcGxlLw==\r\n"
-	  "--outer b  \r\n\r\nhttp://implicit.example/\r\n"
-	  "--outer b--\r\nepilogue http://epi.example/\r\n",
-	    "alt1.example alt2.example implicit.example" },
-	/* a multipart without boundary is skipped; a message cut short is scanned */
-	{ "Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\nhttp://nob.example/\r\n", "" },
-	{ "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\nhttp://cut.example/",
-	    "cut.example" },
-	/* header block only */
-	{ "Subject: http://only.example/", "" },
+    /* no Content-Type: text/plain; header fields are not scanned */
+    {"Received: from http://hdr.example/\r\nSubject: http://subj.example\r\n\r\n"
+     "body http://body.example/\r\n",
+        "body.example"},
+    /* LF line ends */
+    {"Subject: x\n\nhttp://lf.example/\n", "lf.example"},
+    /* not text: skipped */
+    {"Content-Type: application/octet-stream\r\n\r\nhttp://bin.example/\r\n", ""},
+    {"Content-Type: text/calendar\r\n\r\nhttp://cal.example/\r\n", ""},
+    /* quoted-printable: soft line breaks joined, =XX decoded */
+    {"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: Quoted-Printable\r\n"
+     "\r\nhttp://so=\r\nft.example/ http://hex=2Eexample/ http://pad.exa=  \r\nmple/\r\n",
+        "soft.example hex.example pad.example"},
+    /* base64 text/html */
+    {"Content-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+     "PGEgaHJlZj0iaHR0cDovL2I2\r\nNC5leGFtcGxlLyI+eDwvYT4=\r\n",
+        "b64.example"},
+    /* multipart: preamble and epilogue and non-text parts skipped, nested parts scanned */
+    {"Content-Type: multipart/mixed;\r\n boundary=\"outer b\"\r\n\r\n"
+     "preamble http://pre.example/\r\n"
+     "--outer b\r\n"
+     "Content-Type: multipart/alternative; boundary=inner\r\n\r\n"
+     "--inner\r\nContent-Type: text/plain\r\n\r\nhttp://alt1.example/\r\n"
+     "--inner\r\nContent-Type: text/html; charset=\"x\"\r\nContent-Transfer-Encoding: "
+     "quoted-printable\r\n\r\n<a href=3D\"http://alt2.example/\">\r\n"
+     "--inner--\r\n"
+     "--outer b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+     "aHR0cDovL2ltZy5leGFtcGxlLw==\r\n"
+     "--outer b  \r\n\r\nhttp://implicit.example/\r\n"
+     "--outer b--\r\nepilogue http://epi.example/\r\n",
+        "alt1.example alt2.example implicit.example"},
+    /* a multipart without boundary is skipped; a message cut short is scanned */
+    {"Content-Type: multipart/mixed\r\n\r\n--x\r\n\r\nhttp://nob.example/\r\n", ""},
+    {"Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\r\nhttp://cut.example/",
+        "cut.example"},
+    /* header block only */
+    {"Subject: http://only.example/", ""},
 };
 
 START_TEST(test_message)
@@ -156,16 +156,16 @@ START_TEST(test_nesting_bounded)
 	char *m = malloc(20000);
 	m[0] = '\0';
 	for (int i = 0; i < 20; i++)
-		sprintf(m + strlen(m), "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i,
-		    i);
+		snprintf(m + strlen(m), 20000 - strlen(m),
+		    "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i);
 	strcat(m, "\r\nhttp://deep.example/\r\n");
 	memset(&h, 0, sizeof(h));
 	uri_scan_message(m, strlen(m), &h);
 	ck_assert_uint_eq(h.n, 0);
 	m[0] = '\0';
 	for (int i = 0; i < 3; i++)
-		sprintf(m + strlen(m), "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i,
-		    i);
+		snprintf(m + strlen(m), 20000 - strlen(m),
+		    "Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n", i, i);
 	strcat(m, "\r\nhttp://shallow.example/\r\n");
 	uri_scan_message(m, strlen(m), &h);
 	ck_assert_str_eq(found(), "shallow.example");
@@ -176,15 +176,15 @@ END_TEST
 static const struct {
 	const char *host, *want;
 } domains[] = {
-	{ "www.example.com", "example.com" },
-	{ "example.com", "example.com" },
-	{ "a.b.example.co.uk", "example.co.uk" },
-	{ "example.co.uk", "example.co.uk" },
-	{ "co.uk", "co.uk" },
-	{ "shop.example.com.au", "example.com.au" },
-	{ "x.example.de", "example.de" },
-	{ "x.co.example", "co.example" },
-	{ "192.0.2.1", "1.2.0.192" },
+    {"www.example.com", "example.com"},
+    {"example.com", "example.com"},
+    {"a.b.example.co.uk", "example.co.uk"},
+    {"example.co.uk", "example.co.uk"},
+    {"co.uk", "co.uk"},
+    {"shop.example.com.au", "example.com.au"},
+    {"x.example.de", "example.de"},
+    {"x.co.example", "co.example"},
+    {"192.0.2.1", "1.2.0.192"},
 };
 
 START_TEST(test_registered_domain)
@@ -200,7 +200,7 @@ START_TEST(test_lookup_names)
 {
 	memset(&h, 0, sizeof(h));
 	const char *t = "http://www.a.example/ http://a.example/ http://b.example.co.uk/ "
-			"http://198.51.100.7/ http://c.example/";
+	                "http://198.51.100.7/ http://c.example/";
 	uri_scan_text(t, strlen(t), &h);
 	char names[20][URI_HOST_MAX + 1];
 	size_t n = uri_lookup_names(&h, names, 20);
