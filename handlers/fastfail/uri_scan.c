@@ -138,27 +138,50 @@ authority_host(const char *a, size_t len, struct uri_hosts *h)
 		hosts_add(h, host);
 }
 
+/*
+ * Where the authority of a URL starting at text[i] begins: after "http://"
+ * or "https://", or at a schemeless "www." (also "www2." and so on, as
+ * James's URIScanner: not after a letter, digit, ".", "-" or "="); 0 when
+ * no URL starts there.
+ */
+static size_t
+url_start(const char *text, size_t len, size_t i)
+{
+	const char *p = text + i;
+	unsigned char before = i > 0 ? (unsigned char)text[i - 1] : ' ';
+	if (is_alnum(before))
+		return 0;
+	unsigned char c = lower((unsigned char)p[0]);
+	if (c == 'h' && i + 7 <= len && strncasecmp(p, "http", 4) == 0) {
+		size_t k = 4;
+		if (lower((unsigned char)p[k]) == 's')
+			k++;
+		if (i + k + 3 <= len && memcmp(p + k, "://", 3) == 0)
+			return i + k + 3;
+		return 0;
+	}
+	if (c == 'w' && before != '.' && before != '-' && before != '=' && i + 4 <= len &&
+	    strncasecmp(p, "www", 3) == 0) {
+		size_t k = 3;
+		while (i + k < len && p[k] >= '0' && p[k] <= '9' && k < 6)
+			k++;
+		if (i + k < len && p[k] == '.')
+			return i;
+	}
+	return 0;
+}
+
 void
 uri_scan_text(const char *text, size_t len, struct uri_hosts *h)
 {
 	size_t i = 0;
-	while (i + 7 <= len) {
-		const char *p = text + i;
-		if (lower((unsigned char)p[0]) != 'h' ||
-		    (i > 0 && is_alnum((unsigned char)text[i - 1])) ||
-		    strncasecmp(p, "http", 4) != 0) {
+	while (i < len) {
+		size_t a = url_start(text, len, i);
+		if (a == 0) {
 			i++;
 			continue;
 		}
-		size_t k = 4;
-		if (i + k < len && lower((unsigned char)p[k]) == 's')
-			k++;
-		if (i + k + 3 > len || memcmp(p + k, "://", 3) != 0) {
-			i++;
-			continue;
-		}
-		k += 3;
-		size_t a = i + k, e = a;
+		size_t e = a;
 		while (
 		    e < len && e - a <= URI_AUTHORITY_MAX && authority_char((unsigned char)text[e]))
 			e++;

@@ -1,5 +1,5 @@
 /*
- * uri_scan.h - the host names of the http and https URLs in a message
+ * uri_scan.h - the host names of the http, https and www. URLs in a message
  * (URIRBLHandler, urirbl.c). Pure functions on a buffer; network input:
  * strict, bounded, fuzzed (tests/fuzz/fuzz_uri.c).
  *
@@ -8,18 +8,17 @@
  * Content-Type, text/plain by RFC 2045), in multipart bodies nested up
  * to URI_SCAN_DEPTH levels, decoded from quoted-printable (soft line
  * breaks joined) or base64. Header fields and other parts are not
- * scanned. Not covered (James covers them): schemeless "www." names,
- * ftp:, mailto: and bare e-mail addresses.
+ * scanned. Not covered (James covers them): ftp:, mailto: and bare
+ * e-mail addresses.
  *
  * A URL is "http://" or "https://" (any case) not preceded by a letter or
- * digit, then an authority up to the first "/", "?", "#", "\", white
- * space, a quote, "<", ">" or another octet URLs cannot hold; its host is
- * after the last "@" (userinfo is dropped) and before ":port". The host
- * is kept, lower-cased, only if it is a domain name of at least two
- * labels (letters, digits, inner hyphens; 1..63 octets each; 253 in all;
- * a trailing dot dropped) whose last label has a letter, or an IPv4
- * address in dotted-quad form. Anything else (IDN in UTF-8,
- * percent-encoding, IPv6 literals) is skipped.
+ * digit, or a schemeless "www." ("www2." ...; not after a letter, digit,
+ * ".", "-" or "=", as James's URIScanner), then an authority up to the first "/", "?", "#", "\",
+ * white space, a quote, "<", ">" or another octet URLs cannot hold; its host is after the last "@"
+ * (userinfo is dropped) and before ":port". The host is kept, lower-cased, only if it is a domain
+ * name of at least two labels (letters, digits, inner hyphens; 1..63 octets each; 253 in all; a
+ * trailing dot dropped) whose last label has a letter, or an IPv4 address in dotted-quad form.
+ * Anything else (IDN in UTF-8, percent-encoding, IPv6 literals) is skipped.
  */
 #ifndef MAILETD_URI_SCAN_H
 #define MAILETD_URI_SCAN_H

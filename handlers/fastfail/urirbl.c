@@ -6,7 +6,7 @@
  * <uriRblServers> with <server> zones (1..n, required), <getDetail>
  * (default false). At the end of data the message hook reads the first
  * URIRBL_READ_MAX octets of the message, cut back to the last whole line
- * (uri_scan.h says what is scanned: the http/https URLs of the text
+ * (uri_scan.h says what is scanned: http, https and www. URLs in the text
  * parts, quoted-printable and base64 decoded), and looks up, for every
  * URL host, the name uri_registered_domain() gives (as James; an IPv4
  * address reversed), and then the full host names when they differ,

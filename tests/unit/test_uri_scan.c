@@ -44,6 +44,11 @@ static const struct {
     {"http://a..example/ http://.example/ http:// http://", ""},
     {"http://j.example:80x/ http://k.example:25/", "k.example"},
     {"end http://l.example", "l.example"},
+    /* schemeless www. names, as James */
+    {"visit www.Shop.example/now or WWW2.two.example, (www.p.example)",
+        "www.shop.example www2.two.example www.p.example"},
+    {"a.www.x.example awww.y.example =www.z.example www. www5555.q.example www", ""},
+    {"http://www.once.example/ www.once.example", "www.once.example"},
 };
 
 START_TEST(test_text)
