@@ -35,6 +35,10 @@ static const struct handler_def *const registry[] = {
 	&handler_valid_sender_domain,
 	&handler_valid_rcpt_mx,
 	&handler_spf,
+	&handler_urirbl,
+	&handler_future_release_ehlo,
+	&handler_future_release_param,
+	&handler_future_release_message,
 	/* the core handlers, should a file name them */
 	&handler_relay,
 	&handler_verify_identity,
@@ -53,14 +57,10 @@ static const struct {
 	const char *cls;
 	const char *reason;
 } unsupported[] = {
-	{ "org.apache.james.smtpserver.fastfail.URIRBLHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.POP3BeforeSMTPHandler", "no POP3 server; not supported" },
 	{ "org.apache.james.smtpserver.MailPriorityHandler", NOT_YET },
 	{ "org.apache.james.smtpserver.ConfigurationAuthHook", NOT_YET },
 	{ "org.apache.james.smtpserver.UsersRepositoryAuthHook", BUILT_IN " (AUTH checks the users repository)" },
-	{ "org.apache.james.smtpserver.futurerelease.FutureReleaseEHLOHook", NOT_YET },
-	{ "org.apache.james.smtpserver.futurerelease.FutureReleaseMailParameterHook", NOT_YET },
-	{ "org.apache.james.smtpserver.futurerelease.FutureReleaseMessageHook", NOT_YET },
 	{ "org.apache.james.smtpserver.tls.EnforceMtaSts", NOT_YET },
 	{ "org.apache.james.smtpserver.tls.TestMtaSts", NOT_YET },
 	{ "org.apache.james.smtpserver.smtputf8.SmtpUtf8MailHook", BUILT_IN " (SMTPUTF8 is always offered)" },

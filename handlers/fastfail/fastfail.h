@@ -9,6 +9,7 @@
 #include "../hook.h"
 
 #include <stdint.h>
+#include <time.h>
 
 /* ValidRcptHandler: recipients in local domains must be known users. */
 extern const struct handler_def handler_valid_rcpt;
@@ -41,6 +42,26 @@ extern const struct handler_def handler_dsn_ehlo;
 extern const struct handler_def handler_dsn_mail;
 extern const struct handler_def handler_dsn_rcpt;
 extern const struct handler_def handler_dsn_message;
+
+/* FUTURERELEASE (RFC 4865): EHLO keyword, MAIL HOLDFOR/HOLDUNTIL, attributes. */
+extern const struct handler_def handler_future_release_ehlo;
+extern const struct handler_def handler_future_release_param;
+extern const struct handler_def handler_future_release_message;
+struct timespec;
+/*
+ * FutureReleaseMailParameterHook's decision on one HOLDFOR / HOLDUNTIL
+ * parameter p at time now: DECLINED with *hold_s (seconds to hold, a
+ * fraction rounded up) and *release (the release instant) set, or James's
+ * DENY (future_release.c).
+ */
+struct hook_result future_release_check(const struct hook_session *s, const struct hook_param *p,
+    const struct timespec *now, long long *hold_s, time_t *release);
+/* An RFC 3339 date-time (Z or an offset; fraction up to 9 digits) as
+ * seconds since the epoch and nanoseconds. 0, or -1 when malformed. */
+int future_release_parse_instant(const char *v, long long *secs, int *nanos);
+
+/* URIRBLHandler: host names of URLs in the body looked up in URI blocklists. */
+extern const struct handler_def handler_urirbl;
 
 /* SetMimeHeaderHandler: a header field on top of every message. */
 extern const struct handler_def handler_set_mime_header;

@@ -1,9 +1,10 @@
 """The DNS-based handlers through real sessions, against dnsserver.py on a
 loopback port (docs/handlers.md): DNSRBLHandler, ResolvableEhloHeloHandler,
 ReverseEqualsEhloHeloHandler, ValidSenderDomainHandler, ValidRcptMX and
-SPFHandler, with listed and unlisted clients, good and bad names, and DNS
+SPFHandler, URIRBLHandler, with listed and unlisted clients, good and bad names, and DNS
 timeouts (never a permanent rejection).
 """
+import base64
 import shutil
 import socket
 import time
@@ -50,8 +51,11 @@ ZONE = {
         "spf-perm.test": {"TXT": ["v=spf1 foo:bar -all"]},
         "spf-temp.test": {"TXT": ["v=spf1 include:slow.test -all"]},
         "helo.test": {"TXT": ["v=spf1 ip4:127.0.0.1 -all"]},
+        # URI blocklist
+        "evil.example.uribl.test": {"A": ["127.0.0.2"], "TXT": ["spam site"]},
     },
-    "drop": ["slow.test", "1.0.0.127.slowbl.test", V6 + ".slowbl.test", "slowmx.test"],
+    "drop": ["slow.test", "1.0.0.127.slowbl.test", V6 + ".slowbl.test", "slowmx.test",
+             "evil.example.slowuri.test"],
 }
 
 
@@ -389,6 +393,78 @@ def test_shutdown_while_lookups_pending():
             d.close()
 
 
+def urirbl(zones, detail=False):
+    return ('<handler class="%sURIRBLHandler"><getDetail>%s</getDetail><uriRblServers>%s'
+            '</uriRblServers></handler>' % (FF, "true" if detail else "false",
+                                             "".join("<server>%s</server>" % z for z in zones)))
+
+
+def send_body(c, body):
+    c.cmd("MAIL FROM:<a@example.org>", 250)
+    c.cmd("RCPT TO:<bob@mailetd.test>", 250)
+    c.cmd("DATA", 354)
+    c.send(body + ".\r\n")
+    return c.read_reply()
+
+
+EVIL_HTML = ("Subject: offer\r\nMIME-Version: 1.0\r\n"
+             "Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n"
+             "--b\r\nContent-Type: text/plain\r\n\r\nsee the link\r\n"
+             "--b\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+             + base64.encodebytes(b'<a href="https://WWW.Evil.Example/buy">now</a>').decode()
+             .replace("\n", "\r\n") + "--b--\r\n")
+
+
+def test_urirbl_handler():
+    with Zone() as srv:
+        with running(dns_daemon(srv, urirbl(["uribl.test"]))) as d:
+            c = lib.greet(d.port)
+            code, lines = send_body(c, EVIL_HTML)
+            check(lines == ["554 5.7.0 Rejected: message contains domain evil.example listed "
+                            "by uribl.test"], lines)
+            # The session goes on; a clean message passes.
+            code, lines = send_body(c, "Subject: ok\r\n\r\nhttp://good.example/\r\n")
+            check(code == 250, lines)
+            c.close()
+            check(len(d.spool_ids()) == 1, d.spool_ids())
+            check(srv.count("evil.example.uribl.test", "A") == 1, srv.counts)
+            check(srv.count("www.evil.example.uribl.test", "A") == 1, srv.counts)
+            check(srv.count("good.example.uribl.test", "A") == 1, srv.counts)
+        with running(dns_daemon(srv, urirbl(["uribl.test."], detail=True))) as d:
+            c = lib.greet(d.port)
+            code, lines = send_body(c, EVIL_HTML)
+            check(lines == ["554 5.7.0 Rejected: message contains domain evil.example listed "
+                            "by uribl.test . Details: spam site"], lines)
+            c.close()
+        # A list that does not answer: the message passes (as in James), after the timeout.
+        with running(dns_daemon(srv, urirbl(["slowuri.test"]))) as d:
+            c = lib.greet(d.port)
+            t0 = time.time()
+            code, lines = send_body(c, EVIL_HTML)
+            check(code == 250, lines)
+            check(time.time() - t0 > 1.0, "did not wait for the slow list")
+            c.close()
+            check("event=urirbl-tempfail name=evil.example.slowuri.test" in d.log(),
+                  d.log()[-3000:])
+            # A client that leaves while the lookups run: they are cancelled.
+            c = lib.greet(d.port)
+            c.cmd("MAIL FROM:<a@example.org>", 250)
+            c.cmd("RCPT TO:<bob@mailetd.test>", 250)
+            c.cmd("DATA", 354)
+            c.send(EVIL_HTML + ".\r\n")
+            time.sleep(0.2)
+            c.close()
+            c = lib.greet(d.port)
+            c.cmd("NOOP", 250)
+            c.close()
+    # Without a server the configuration is refused.
+    d = Daemon(extra='<handlerchain><handler class="%sURIRBLHandler"><getDetail>true'
+                     '</getDetail></handler></handlerchain>' % FF)
+    rc, out, err = lib.run([lib.MAILETD, "-t", "-c", d.conf])
+    check(rc == 1 and "URIRBLHandler needs <uriRblServers> with at least one <server>" in err,
+          err)
+
+
 def test_james_sample_dns_handlers_load_unchanged():
     """spring-app/smtpserver.xml with its commented-out DNS handlers
     enabled, exactly as James documents them, loads and runs them."""
@@ -417,6 +493,7 @@ def test_james_sample_dns_handlers_load_unchanged():
         os.unlink(path)
     check(rc == 0, err)
     check("chain: DNSRBLHandler SPFHandler ResolvableEhloHeloHandler "
-          "ReverseEqualsEhloHeloHandler ValidSenderDomainHandler ValidRcptHandler" in out, out)
-    check("skipped: org.apache.james.smtpserver.fastfail.URIRBLHandler" in out, out)
+          "ReverseEqualsEhloHeloHandler ValidSenderDomainHandler ValidRcptHandler "
+          "URIRBLHandler AuthRequiredToRelayRcptHook" in out, out)
+    check("skipped: org.apache.james.smtpserver.fastfail.URIRBLHandler" not in out, out)
     check("error" not in err, err)

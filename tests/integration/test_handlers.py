@@ -173,16 +173,16 @@ EXPECTED = {
          []),
     ],
     'protocols-smtp-tests/smtpserver-disabled-feature.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
-         ['org.apache.james.smtpserver.futurerelease.FutureReleaseEHLOHook', 'org.apache.james.smtpserver.futurerelease.FutureReleaseMailParameterHook']),
+        ('smtpserver1', 'FutureReleaseEHLOHook FutureReleaseMailParameterHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+         []),
     ],
     'protocols-smtp-tests/smtpserver-dsn.xml': [
         ('smtpserver1', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-futurerelease.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
-         ['org.apache.james.smtpserver.futurerelease.FutureReleaseEHLOHook', 'org.apache.james.smtpserver.futurerelease.FutureReleaseMailParameterHook']),
+        ('smtpserver1', 'FutureReleaseEHLOHook FutureReleaseMailParameterHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+         []),
     ],
     'protocols-smtp-tests/smtpserver-logout.xml': [
         ('smtpserver1', 'MaxConnectionLifespanHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
@@ -344,12 +344,12 @@ def test_unknown_class_stops_startup():
     rc, out, err = run([lib.MAILETD, "-c", d.conf])
     check(rc == 1 and "not starting" in err, err)
     # A James class mailetd does not run: a warning naming it, and -v shows it.
-    d = chain_daemon('<handler class="org.apache.james.smtpserver.fastfail.URIRBLHandler">'
+    d = chain_daemon('<handler class="org.apache.james.crowdsec.CrowdsecEhloHook">'
                      '<uriRblServers><server>bl.example</server></uriRblServers></handler>')
     rc, out, err = run([lib.MAILETD, "-t", "-v", "-c", d.conf])
     check(rc == 0, err)
-    check("URIRBLHandler: not supported yet; it does not run" in err, err)
-    check("skipped: org.apache.james.smtpserver.fastfail.URIRBLHandler" in out, out)
+    check("CrowdsecEhloHook: not supported yet; it does not run" in err, err)
+    check("skipped: org.apache.james.crowdsec.CrowdsecEhloHook" in out, out)
     check("chain: AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook "
           "AuthRequiredHook PostmasterAbuseRcptHook" in out, out)
 
@@ -709,3 +709,61 @@ def test_dsn_hooks():
         c.cmd("MAIL FROM:<a@example.org> RET=HDRS", 250)  # unknown MAIL parameters: ignored
         c.cmd("RCPT TO:<bob@mailetd.test> NOTIFY=NEVER", 504)
         c.close()
+
+
+FUTURE_RELEASE = ''.join('<handler class="org.apache.james.smtpserver.futurerelease.%s"/>' % h
+                         for h in ("FutureReleaseEHLOHook", "FutureReleaseMailParameterHook"))
+
+
+BOB_BODY = "From: bob@mailetd.test\r\nSubject: t\r\n\r\nx\r\n"
+
+
+def test_future_release_hooks():
+    """RFC 4865 as James: the keyword and the parameters for authenticated
+    clients only, James's replies, the hold recorded in the envelope."""
+    import calendar
+    with auth_daemon(more="<handlerchain>%s</handlerchain>" % FUTURE_RELEASE) as d:
+        c = tls_client(d)
+        code, lines = c.cmd("EHLO client.example", 250)
+        check(not any("FUTURERELEASE" in l for l in lines), lines)
+        code, lines = c.cmd("MAIL FROM:<a@example.org> HOLDFOR=60", 554)
+        check(lines == ["554 Needs to be logged in in order to use future release extension"],
+              lines)
+        c.cmd("AUTH PLAIN " + plain("bob", PASSWORD), 235)
+        code, lines = c.cmd("EHLO client.example", 250)
+        kw = [l[4:] for l in lines if l[4:].startswith("FUTURERELEASE ")]
+        check(len(kw) == 1, lines)
+        parts = kw[0].split()
+        check(parts[1] == "86400", kw)
+        until = calendar.timegm(time.strptime(parts[2], "%Y-%m-%dT%H:%M:%SZ"))
+        check(abs(until - time.time() - 86400) < 5, kw)
+        code, lines = c.cmd("MAIL FROM:<bob@mailetd.test> HOLDFOR=86401", 501)
+        check(lines == ["501 HoldFor is greater than max-future-release-interval or holdUntil "
+                        "exceeded max-future-release-date-time"], lines)
+        code, lines = c.cmd("MAIL FROM:<bob@mailetd.test> HOLDFOR=-5", 501)
+        check(lines == ["501 HoldFor value is negative or holdUntil value is before now"], lines)
+        code, lines = c.cmd("MAIL FROM:<bob@mailetd.test> HOLDUNTIL=tomorrow", 501)
+        check(lines == ["501 Incorrect syntax when handling FUTURE-RELEASE mail parameter"],
+              lines)
+        code, lines = c.cmd("MAIL FROM:<bob@mailetd.test> HOLDUNTIL=2000-01-01T00:00:00Z", 501)
+        check(lines == ["501 HoldFor value is negative or holdUntil value is before now"], lines)
+        code, lines = c.cmd("MAIL FROM:<bob@mailetd.test> HOLDFOR=60 HOLDUNTIL=%s" %
+                            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 600)),
+                            554)
+        check(lines == ["554 Mail parameter cannot contains both holdFor and holdUntil "
+                        "parameters"], lines)
+        code, lines = send_with(c, "MAIL FROM:<bob@mailetd.test> HOLDFOR=3600", body=BOB_BODY)
+        check(code == 250, lines)
+        release = time.strftime("%Y-%m-%dT%H:%M", time.gmtime(time.time() + 7200))
+        code, lines = send_with(c, "MAIL FROM:<bob@mailetd.test> HOLDUNTIL=%s:00Z" % release,
+                                body=BOB_BODY)
+        check(code == 250, lines)
+        code, lines = send_with(c, "MAIL FROM:<bob@mailetd.test>", body=BOB_BODY)
+        check(code == 250, lines)
+        c.close()
+        check(wait_for(lambda: len(d.spool_ids()) == 3), d.spool_ids())
+        check(envelope_count(d, b"attr futurerelease-hold-for=3600") == 1, "HOLDFOR=3600")
+        check(envelope_count(d, b"attr futurerelease-release-at=%s:00Z" %
+                             release.encode()) == 1, "HOLDUNTIL")
+        check(envelope_count(d, b"attr futurerelease-hold-for=0") == 1, "no hold")
+        check(envelope_count(d, b"attr futurerelease-release-at=") == 2, "release-at")

@@ -1,7 +1,7 @@
 /*
  * test_dns_handlers.c - the decisions of the DNS-based handlers
  * (handlers/fastfail/dnsrbl.c, helo_dns.c, valid_sender_domain.c,
- * valid_rcpt_mx.c, spf_handler.c) against a dnsserver.py zone, through the
+ * valid_rcpt_mx.c, spf_handler.c, urirbl.c) against a dnsserver.py zone, through the
  * chain runner with a real resolver, a real event loop and PENDING.
  */
 #include "../../handlers/chain.h"
@@ -10,6 +10,7 @@
 #include "../../src/config/config.h"
 #include "../../src/dns/dns.h"
 #include "../../src/protocol/smtp_parse.h"
+#include "../../src/spool/spool.h"
 
 #include "dnsserver_fixture.h"
 
@@ -50,8 +51,14 @@ static const char zone_json[] =
     "\"spf-fail.test\": {\"TXT\": [\"v=spf1 -all\"]},"
     "\"spf-soft.test\": {\"TXT\": [\"v=spf1 ~all\"]},"
     "\"spf-neutral.test\": {\"TXT\": [\"v=spf1 ?all\"]},"
-    "\"spf-perm.test\": {\"TXT\": [\"v=spf1 ip4:1.2.3.4/40 -all\"]}"
-    "}, \"drop\": [\"slow.test\", \"7.2.0.192.slowbl.test\"],"
+    "\"spf-perm.test\": {\"TXT\": [\"v=spf1 ip4:1.2.3.4/40 -all\"]},"
+    "\"evil.example.uribl.test\": {\"A\": [\"127.0.0.2\"], \"TXT\": [\"see https://uribl.test/evil\"]},"
+    "\"example.co.uk.uribl.test\": {\"A\": [\"127.0.0.4\"]},"
+    "\"7.100.51.198.uribl.test\": {\"A\": [\"127.0.0.2\"]},"
+    "\"bad.good.example.uribl.test\": {\"A\": [\"127.0.0.2\"]},"
+    "\"evil.example.second.test\": {\"A\": [\"127.0.0.8\"]},"
+    "\"evil.example.uerr.test\": {\"A\": [\"127.255.255.254\"]}"
+    "}, \"drop\": [\"slow.test\", \"7.2.0.192.slowbl.test\", \"evil.example.slowuri.test\"],"
     " \"servfail\": [\"broken.test\"]}";
 
 static char dom1[] = "mailetd.test";
@@ -561,6 +568,152 @@ START_TEST(spf_header_and_attributes)
 }
 END_TEST
 
+#define URIRBL(zones, extra) \
+	"<handler class=\"org.apache.james.smtpserver.fastfail.URIRBLHandler\"><uriRblServers>" \
+	zones "</uriRblServers>" extra "</handler>"
+
+static struct spool *uri_spool;
+static char uri_dir[64];
+
+/* The message hook's answer on message text (a spool message, as in a session). */
+static struct hook_result
+uri_message(struct chain *c, const char *text)
+{
+	struct spool_msg *m = spool_msg_new(uri_spool, "spool", NULL);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(spool_msg_write(m, text, strlen(text)), 0);
+	hs.msg = m;
+	unsigned long long size = strlen(text);
+	hs.nattrs = 0;
+	struct hook_result r = chain_run(c, CHAIN_MESSAGE, &hs, &size);
+	if (r.verdict == HOOK_PENDING)
+		r = wait_resume();
+	hs.msg = NULL;
+	spool_msg_abort(m);
+	return r;
+}
+
+static void
+uri_spool_open(void)
+{
+	char err[256];
+	snprintf(uri_dir, sizeof(uri_dir), "/tmp/mailetd-test-uri-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(uri_dir));
+	uri_spool = spool_open(uri_dir, false, 1, err, sizeof(err));
+	ck_assert_msg(uri_spool != NULL, "%s", err);
+}
+
+static void
+uri_spool_close(void)
+{
+	spool_close(uri_spool);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", uri_dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+#define EVIL_TEXT "Subject: hi\r\n\r\nclick http://www.EVIL.example/now\r\n"
+
+START_TEST(urirbl_decisions)
+{
+	uri_spool_open();
+	static const struct {
+		const char *handler;
+		bool relaying;
+		const char *msg;
+		enum hook_verdict want;
+		const char *text;
+	} t[] = {
+		{ URIRBL("<server>uribl.test</server>", ""), false, EVIL_TEXT, HOOK_DENY,
+		    "Rejected: message contains domain evil.example listed by uribl.test" },
+		{ URIRBL("<server>uribl.test.</server>", "<getDetail>true</getDetail>"), false,
+		    EVIL_TEXT, HOOK_DENY,
+		    "Rejected: message contains domain evil.example listed by uribl.test . Details: "
+		    "see https://uribl.test/evil" },
+		{ URIRBL("<server>uribl.test</server>", ""), false,
+		    "Subject: hi\r\n\r\nhttp://good.example/ https://mx.test/\r\n", HOOK_DECLINED, NULL },
+		/* the full host name is asked too, after the registered domains */
+		{ URIRBL("<server>uribl.test</server>", ""), false,
+		    "Subject: hi\r\n\r\nhttp://good.example/ http://bad.good.example/\r\n", HOOK_DENY,
+		    "Rejected: message contains domain bad.good.example listed by uribl.test" },
+		{ URIRBL("<server>uribl.test</server>", ""), false,
+		    "\r\nhttp://www.example.co.uk/ http://198.51.100.7/\r\n", HOOK_DENY,
+		    "Rejected: message contains domain example.co.uk listed by uribl.test" },
+		{ URIRBL("<server>uribl.test</server>", ""), false,
+		    "\r\nhttps://198.51.100.7:443/\r\n", HOOK_DENY,
+		    "Rejected: message contains domain 7.100.51.198 listed by uribl.test" },
+		/* quoted-printable inside multipart */
+		{ URIRBL("<server>uribl.test</server>", ""), false,
+		    "Content-Type: multipart/alternative; boundary=zz\r\n\r\n--zz\r\n"
+		    "Content-Type: text/html\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+		    "<a href=3D\"http://ev=\r\nil.example/\">x</a>\r\n--zz--\r\n",
+		    HOOK_DENY, "Rejected: message contains domain evil.example listed by uribl.test" },
+		/* a URL in a header field or a non-text part is not looked at */
+		{ URIRBL("<server>uribl.test</server>", ""), false,
+		    "Subject: http://evil.example/\r\n\r\nnothing\r\n", HOOK_DECLINED, NULL },
+		/* zones in document order: the first listing one is named */
+		{ URIRBL("<server>uerr.test</server><server>second.test</server><server>uribl.test</server>",
+		      ""),
+		    false, EVIL_TEXT, HOOK_DENY,
+		    "Rejected: message contains domain evil.example listed by second.test" },
+		/* a list's error code and a timeout are "not listed" */
+		{ URIRBL("<server>uerr.test</server>", ""), false, EVIL_TEXT, HOOK_DECLINED, NULL },
+		{ URIRBL("<server>slowuri.test</server>", ""), false, EVIL_TEXT, HOOK_DECLINED, NULL },
+		/* relaying clients are checked (James), unless checkAuthNetworks is false */
+		{ URIRBL("<server>uribl.test</server>", ""), true, EVIL_TEXT, HOOK_DENY, NULL },
+		{ URIRBL("<server>uribl.test</server>", "<checkAuthNetworks>false</checkAuthNetworks>"),
+		    true, EVIL_TEXT, HOOK_DECLINED, NULL },
+		{ URIRBL("<server>uribl.test</server>", "<checkAuthNetworks>false</checkAuthNetworks>"),
+		    false, EVIL_TEXT, HOOK_DENY, NULL },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		hs.relaying_allowed = t[i].relaying;
+		struct chain *c = chain_of(t[i].handler);
+		struct hook_result r = uri_message(c, t[i].msg);
+		ck_assert_msg(r.verdict == t[i].want, "case %zu: verdict %d", i, r.verdict);
+		if (r.verdict == HOOK_DENY) {
+			ck_assert_int_eq(r.code, 554);
+			ck_assert_str_eq(r.ecode, "5.7.0");
+		}
+		if (t[i].text != NULL)
+			ck_assert_str_eq(r.text, t[i].text);
+		chain_done(c);
+	}
+	hs.relaying_allowed = false;
+	/* every name once per zone; the registered domain and the host */
+	ck_assert_int_ge(queries("www.evil.example.uribl.test", "A"), 1);
+	ck_assert_int_ge(queries("evil.example.uribl.test", "A"), 1);
+	uri_spool_close();
+}
+END_TEST
+
+/* Two messages in one session; a session that ends while the lookups run
+ * cancels them (no resume may follow). */
+START_TEST(urirbl_session_and_cancel)
+{
+	uri_spool_open();
+	struct chain *c = chain_of(URIRBL("<server>uribl.test</server>", ""));
+	ck_assert_int_eq(uri_message(c, EVIL_TEXT).verdict, HOOK_DENY);
+	ck_assert_int_eq(uri_message(c, "\r\nhttp://good.example/\r\n").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(uri_message(c, "\r\nno links\r\n").verdict, HOOK_DECLINED);
+	chain_done(c);
+
+	c = chain_of(URIRBL("<server>slowuri.test</server>", ""));
+	struct spool_msg *m = spool_msg_new(uri_spool, "spool", NULL);
+	ck_assert_int_eq(spool_msg_write(m, EVIL_TEXT, strlen(EVIL_TEXT)), 0);
+	hs.msg = m;
+	unsigned long long size = strlen(EVIL_TEXT);
+	int before = resumed_calls;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &size).verdict, HOOK_PENDING);
+	hs.msg = NULL;
+	spool_msg_abort(m);
+	chain_done(c);
+	spin(1300);
+	ck_assert_int_eq(resumed_calls, before);
+	uri_spool_close();
+}
+END_TEST
+
 static Suite *
 suite(void)
 {
@@ -576,6 +729,8 @@ suite(void)
 	tcase_add_test(tc, valid_rcpt_mx_decisions);
 	tcase_add_test(tc, spf_decisions);
 	tcase_add_test(tc, spf_header_and_attributes);
+	tcase_add_test(tc, urirbl_decisions);
+	tcase_add_test(tc, urirbl_session_and_cancel);
 	suite_add_tcase(s, tc);
 	return s;
 }

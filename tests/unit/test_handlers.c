@@ -513,7 +513,7 @@ START_TEST(chain_from_xml_order_skips_and_errors)
 	    "<handlerchain>\n"
 	    "<handler class=\"org.apache.james.smtpserver.fastfail.ValidRcptHandler\"/>\n"
 	    "<handler class=\"org.apache.james.smtpserver.CoreCmdHandlerLoader\"/>\n"
-	    "<handler class=\"org.apache.james.smtpserver.fastfail.URIRBLHandler\"/>\n"
+	    "<handler class=\"org.apache.james.crowdsec.CrowdsecEhloHook\"/>\n"
 	    "<handler class=\"MaxRcptHandler\"><maxRcpt>3</maxRcpt></handler>\n"
 	    "</handlerchain>\n",
 	    &errors);
@@ -524,7 +524,7 @@ START_TEST(chain_from_xml_order_skips_and_errors)
 	for (size_t i = 0; i < 6; i++)
 		ck_assert_str_eq(c->v[i].def->name, want[i]);
 	ck_assert_uint_eq(c->nskipped, 1);
-	ck_assert_str_eq(c->skipped[0].cls, "org.apache.james.smtpserver.fastfail.URIRBLHandler");
+	ck_assert_str_eq(c->skipped[0].cls, "org.apache.james.crowdsec.CrowdsecEhloHook");
 	ck_assert_int_eq(c->skipped[0].line, 4);
 	chain_free(c);
 
@@ -967,6 +967,138 @@ START_TEST(dsn_parameters)
 }
 END_TEST
 
+/* FUTURERELEASE (RFC 4865): James's replies in James's order, at a fixed time. */
+START_TEST(future_release_decisions)
+{
+	struct timespec now = { .tv_sec = 1800000000, .tv_nsec = 500000000 }; /* 2027-01-15T08:00:00.5Z */
+	static const struct {
+		bool auth;
+		const char *name, *value;
+		int code;          /* 0 = accepted */
+		long long hold;
+		const char *text;
+	} t[] = {
+		{ false, "HOLDFOR", "10", 554, 0,
+		    "Needs to be logged in in order to use future release extension" },
+		{ true, "HOLDFOR", "0", 0, 0, NULL },
+		{ true, "HOLDFOR", "+3600", 0, 3600, NULL },
+		{ true, "HOLDFOR", "86400", 0, 86400, NULL },
+		{ true, "HOLDFOR", "86401", 501, 0,
+		    "HoldFor is greater than max-future-release-interval or holdUntil exceeded "
+		    "max-future-release-date-time" },
+		{ true, "HOLDFOR", "99999999999999999999", 501, 0,
+		    "Incorrect syntax when handling FUTURE-RELEASE mail parameter" },
+		{ true, "HOLDFOR", "-1", 501, 0,
+		    "HoldFor value is negative or holdUntil value is before now" },
+		{ true, "HOLDFOR", "1h", 501, 0,
+		    "Incorrect syntax when handling FUTURE-RELEASE mail parameter" },
+		{ true, "HOLDFOR", "", 501, 0, NULL },
+		{ true, "HOLDUNTIL", "2027-01-15T09:00:00Z", 0, 3600, NULL },
+		{ true, "HOLDUNTIL", "2027-01-15T10:00:00.25+01:00", 0, 3600, NULL },
+		{ true, "HOLDUNTIL", "2027-01-15t09:00:00.7z", 0, 3601, NULL },
+		{ true, "HOLDUNTIL", "2027-01-16T08:00:00.5Z", 0, 86400, NULL },
+		{ true, "HOLDUNTIL", "2027-01-16T08:00:00.6Z", 501, 0, NULL },
+		{ true, "HOLDUNTIL", "2027-01-15T07:59:59Z", 501, 0,
+		    "HoldFor value is negative or holdUntil value is before now" },
+		{ true, "HOLDUNTIL", "2027-02-29T00:00:00Z", 501, 0,
+		    "Incorrect syntax when handling FUTURE-RELEASE mail parameter" },
+		{ true, "HOLDUNTIL", "2027-01-15 09:00:00Z", 501, 0, NULL },
+		{ true, "HOLDUNTIL", "2027-01-15T09:00:00", 501, 0, NULL },
+		{ true, "HOLDUNTIL", "2027-01-15T09:00:00.Z", 501, 0, NULL },
+		{ true, "HOLDUNTIL", "2027-01-15T09:00:00Zx", 501, 0, NULL },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		hs.authenticated = t[i].auth;
+		struct hook_param p = { t[i].name, t[i].value };
+		long long hold = -1;
+		time_t release = 0;
+		struct hook_result r = future_release_check(&hs, &p, &now, &hold, &release);
+		int code = r.verdict == HOOK_DECLINED ? 0 : r.code == 0 ? 554 : r.code;
+		ck_assert_msg(code == t[i].code, "case %zu: %d", i, code);
+		if (code == 0) {
+			ck_assert_msg(hold == t[i].hold, "case %zu: hold %lld", i, hold);
+			ck_assert(release >= now.tv_sec && release <= now.tv_sec + 86401);
+		} else {
+			ck_assert_int_eq(r.verdict, HOOK_DENY);
+		}
+		if (t[i].text != NULL)
+			ck_assert_str_eq(r.text, t[i].text);
+	}
+	/* HOLDUNTIL's instant is the release time; a fraction rounds up */
+	struct hook_param p = { "HOLDUNTIL", "2027-01-15T09:00:00.7Z" };
+	long long hold;
+	time_t release;
+	hs.authenticated = true;
+	future_release_check(&hs, &p, &now, &hold, &release);
+	ck_assert_int_eq((long long)release, 1800003601LL);
+	long long secs;
+	int ns;
+	ck_assert_int_eq(future_release_parse_instant("1970-01-01T00:00:00Z", &secs, &ns), 0);
+	ck_assert_int_eq(secs, 0);
+	ck_assert_int_eq(future_release_parse_instant("2000-02-29T23:59:60.123456789-00:30", &secs,
+	    &ns), 0);
+	ck_assert_int_eq(secs, 951868799LL + 1800);
+	ck_assert_int_eq(ns, 123456789);
+	ck_assert_int_eq(future_release_parse_instant("2000-01-01T00:00:00.1234567890Z", &secs,
+	    &ns), -1);
+	ck_assert_int_eq(future_release_parse_instant("2000-13-01T00:00:00Z", &secs, &ns), -1);
+	ck_assert_int_eq(future_release_parse_instant("1900-02-29T00:00:00Z", &secs, &ns), -1);
+}
+END_TEST
+
+/* Through the chain: the keyword for authenticated clients, one parameter
+ * per MAIL, the attributes on the message. */
+START_TEST(future_release_chain)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"org.apache.james.smtpserver.futurerelease.FutureReleaseEHLOHook\"/>"
+	    "<handler class=\"org.apache.james.smtpserver.futurerelease.FutureReleaseMailParameterHook\"/>"
+	    "<handler class=\"org.apache.james.smtpserver.futurerelease.FutureReleaseMessageHook\"/>"
+	    "</handlerchain>");
+	const char *kw[4];
+	hs.authenticated = false;
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 4), 0);
+	hs.authenticated = true;
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 4), 1);
+	ck_assert(strncmp(kw[0], "FUTURERELEASE 86400 ", 20) == 0);
+	long long secs;
+	int ns;
+	ck_assert_int_eq(future_release_parse_instant(kw[0] + 20, &secs, &ns), 0);
+	long long ahead = secs - (long long)time(NULL);
+	ck_assert(ahead >= 86398 && ahead <= 86400);
+	ck_assert(chain_mail_param_declared(c, "HOLDFOR", 7));
+	ck_assert(chain_mail_param_declared(c, "holduntil", 9));
+	hs.mail_serial++;
+	ck_assert_int_eq(mail_param(c, "HOLDFOR", "600").verdict, HOOK_DECLINED);
+	struct hook_result r = mail_param(c, "HOLDUNTIL", "2099-01-01T00:00:00Z");
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	ck_assert_str_eq(r.text, "HoldFor is greater than max-future-release-interval or holdUntil "
+				 "exceeded max-future-release-date-time");
+	r = mail_param(c, "HOLDFOR", "60");
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	ck_assert_int_eq(chain_defaults(r).code, 554);
+	ck_assert_str_eq(r.text, "Mail parameter cannot contains both holdFor and holdUntil parameters");
+	hs.nattrs = 0;
+	unsigned long long sz = 1;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 2);
+	ck_assert_str_eq(hs.attr_names[0], "futurerelease-hold-for");
+	ck_assert_str_eq(hs.attr_values[0], "600");
+	ck_assert_str_eq(hs.attr_names[1], "futurerelease-release-at");
+	ck_assert_int_eq(future_release_parse_instant(hs.attr_values[1], &secs, &ns), 0);
+	ahead = secs - (long long)time(NULL);
+	ck_assert(ahead >= 598 && ahead <= 600);
+	/* a new MAIL without parameters: hold-for 0, no release time */
+	hs.mail_serial++;
+	hs.nattrs = 0;
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 1);
+	ck_assert_str_eq(hs.attr_values[0], "0");
+	chain_done(c);
+	hs.authenticated = false;
+}
+END_TEST
+
 int
 main(void)
 {
@@ -991,6 +1123,8 @@ main(void)
 	tcase_add_test(tc, set_mime_header_and_added_headers);
 	tcase_add_test(tc, mt_priority_and_require_tls);
 	tcase_add_test(tc, dsn_parameters);
+	tcase_add_test(tc, future_release_decisions);
+	tcase_add_test(tc, future_release_chain);
 	suite_add_tcase(s, tc);
 	TCase *tu = tcase_create("users");
 	tcase_add_checked_fixture(tu, setup_users, teardown_users);
