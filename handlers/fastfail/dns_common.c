@@ -7,7 +7,9 @@
 
 #include "../../src/config/cfg_xml.h"
 #include "../../src/config/config.h"
+#include "../../src/core/xmalloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -30,6 +32,31 @@ fastfail_zone(char *name)
 	if (n > 1 && name[n - 1] == '.')
 		name[--n] = '\0';
 	return cfg_domain_syntax(name) ? 0 : -1;
+}
+
+int
+fastfail_zone_add(struct cfg_xml *x, const xmlNode *k, char ***zones, size_t *n)
+{
+	char *v;
+	if (cfg_xml_text(x, k, &v) < 0)
+		return -1;
+	if (fastfail_zone(v) < 0) {
+		cfg_error(x->diag, x->path, cfg_xml_line(k), "<%s>: \"%s\" is not a DNS zone name",
+		    cfg_xml_name(k), v);
+		free(v);
+		return -1;
+	}
+	*zones = xreallocarray(*zones, *n + 1, sizeof(**zones));
+	(*zones)[(*n)++] = v;
+	return 0;
+}
+
+void
+fastfail_zones_free(char **zones, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(zones[i]);
+	free(zones);
 }
 
 bool

@@ -126,6 +126,14 @@ bool fastfail_can_wait(const struct hook_session *s);
 /* Removes one trailing dot from a zone name in place; 0 if it is then a
  * domain name (cfg_domain_syntax), else -1. */
 int fastfail_zone(char *name);
+struct cfg_xml;
+struct _xmlNode;
+/* Reads the text of zone element k (<whitelist>, <server>, ...), checks it
+ * with fastfail_zone and appends it to *zones (*n of them); a bad name is
+ * reported as "file:line: <element>: ..." and gives -1. */
+int fastfail_zone_add(struct cfg_xml *x, const struct _xmlNode *k, char ***zones, size_t *n);
+/* Frees the n zone names of zones and the array. */
+void fastfail_zones_free(char **zones, size_t n);
 /* True if host names a and b are equal (any case, a trailing dot ignored). */
 bool fastfail_same_host(const char *a, const char *b);
 

@@ -87,9 +87,7 @@ static void
 urirbl_conf_free(void *p)
 {
 	struct urirbl_conf *c = p;
-	for (size_t i = 0; i < c->n; i++)
-		free(c->zones[i]);
-	free(c->zones);
+	fastfail_zones_free(c->zones, c->n);
 	free(c);
 }
 
@@ -104,20 +102,8 @@ urirbl_servers(struct cfg_xml *x, const xmlNode *node, struct urirbl_conf *c)
 			    "<%s>: unknown element, ignored", name);
 			continue;
 		}
-		char *v;
-		if (cfg_xml_text(x, k, &v) < 0) {
+		if (fastfail_zone_add(x, k, &c->zones, &c->n) < 0)
 			rc = -1;
-			continue;
-		}
-		if (fastfail_zone(v) < 0) {
-			cfg_error(x->diag, x->path, cfg_xml_line(k),
-			    "<server>: \"%s\" is not a DNS zone name", v);
-			free(v);
-			rc = -1;
-			continue;
-		}
-		c->zones = xreallocarray(c->zones, c->n + 1, sizeof(*c->zones));
-		c->zones[c->n++] = v;
 	}
 	return rc;
 }
