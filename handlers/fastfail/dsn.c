@@ -184,19 +184,17 @@ static struct hook_result
 dsn_message(const struct hook_session *s, unsigned long long size)
 {
 	(void)size;
-	static const struct hook_result full = { .verdict = HOOK_DENYSOFT, .code = 451,
-		.ecode = "4.3.0", .text = "Error processing message: too many mail attributes" };
 	struct dsn_mail_state *ms = hook_peer_state(s, &handler_dsn_mail);
 	struct dsn_rcpt_state *rs = hook_peer_state(s, &handler_dsn_rcpt);
 	if (ms != NULL && ms->mail == s->mail_serial) {
 		if (ms->ret[0] != '\0' && hook_set_attr(s, "dsn-ret", ms->ret) != 0)
-			return full;
+			return fastfail_attrs_full();
 		if (ms->envid[0] != '\0' && hook_set_attr(s, "dsn-envid", ms->envid) != 0)
-			return full;
+			return fastfail_attrs_full();
 	}
 	if (rs != NULL && rs->tx == s->tx_serial && rs->len > 0 &&
 	    hook_set_attr(s, "dsn-rcpt", rs->lines) != 0)
-		return full;
+		return fastfail_attrs_full();
 	/* dsn-arrival-date: kept in this handler's own state slot. */
 	char *date = *s->state;
 	if (date == NULL)
@@ -206,7 +204,7 @@ dsn_message(const struct hook_session *s, unsigned long long size)
 	gmtime_r(&now, &tm);
 	strftime(date, 64, "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	if (hook_set_attr(s, "dsn-arrival-date", date) != 0)
-		return full;
+		return fastfail_attrs_full();
 	return HOOK_RESULT_DECLINED;
 }
 

@@ -118,6 +118,10 @@ struct spf_outcome;
 void spf_handler_field(const struct spf_outcome *o, const char *client_ip, const char *sender,
     const char *helo, const char *receiver, char *field, char *value, size_t size);
 
+/* 451 4.3.0 for a message hook whose hook_set_attr failed (the
+ * message's attributes are full). */
+struct hook_result fastfail_attrs_full(void);
+
 struct dns;
 /* The daemon's resolver for s (s->cfg->resolver), or NULL. */
 struct dns *fastfail_resolver(const struct hook_session *s);

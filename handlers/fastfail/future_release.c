@@ -256,10 +256,7 @@ fr_message(const struct hook_session *s, unsigned long long size)
 	}
 	return HOOK_RESULT_DECLINED;
 full:
-	return (struct hook_result){.verdict = HOOK_DENYSOFT,
-	    .code = 451,
-	    .ecode = "4.3.0",
-	    .text = "Error processing message: too many mail attributes"};
+	return fastfail_attrs_full();
 }
 
 const struct handler_def handler_future_release_ehlo = {

@@ -77,8 +77,7 @@ mt_priority_message(const struct hook_session *s, unsigned long long size)
 		return HOOK_RESULT_DECLINED;
 	snprintf(st->text, sizeof(st->text), "%d", st->priority);
 	if (hook_set_attr(s, "MAIL_PRIORITY", st->text) != 0)
-		return (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451, .ecode = "4.3.0",
-			.text = "Error processing message: too many mail attributes" };
+		return fastfail_attrs_full();
 	return HOOK_RESULT_DECLINED;
 }
 

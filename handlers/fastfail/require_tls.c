@@ -67,8 +67,7 @@ require_tls_message(const struct hook_session *s, unsigned long long size)
 	    strcasecmp(h + strspn(h, " \t"), "No") == 0)
 		v = "false";
 	if (v != NULL && hook_set_attr(s, "REQUIRETLS", v) != 0)
-		return (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451, .ecode = "4.3.0",
-			.text = "Error processing message: too many mail attributes" };
+		return fastfail_attrs_full();
 	return HOOK_RESULT_DECLINED;
 }
 

@@ -51,8 +51,7 @@ set_attr_message(const struct hook_session *s, unsigned long long size)
 	(void)size;
 	const struct set_attr_conf *c = s->conf;
 	if (c != NULL && hook_set_attr(s, c->name, c->value) != 0)
-		return (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451, .ecode = "4.3.0",
-			.text = "Error processing message: too many mail attributes" };
+		return fastfail_attrs_full();
 	return HOOK_RESULT_DECLINED;
 }
 

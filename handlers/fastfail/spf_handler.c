@@ -314,8 +314,7 @@ spf_message(const struct hook_session *s, unsigned long long size)
 		log_warn(s->id, "event=spf-error msg=\"no room for Received-SPF\"");
 	if (hook_set_attr(s, "org.apache.james.spf.header", st->value) != 0 ||
 	    hook_set_attr(s, "org.apache.james.spf.result", st->result) != 0)
-		return (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451, .ecode = "4.3.0",
-			.text = "Error processing message: too many mail attributes" };
+		return fastfail_attrs_full();
 	return HOOK_RESULT_DECLINED;
 }
 
