@@ -1,6 +1,8 @@
 /* maildir.c - delivery of one message into one Maildir (see maildir.h). */
 #include "maildir.h"
 
+#include "../core/fileio.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -131,29 +133,11 @@ unique_host(char *out, size_t outsz)
 	out[o] = '\0';
 }
 
-/* write(2)s all of p[0..n), retrying on EINTR and short writes. 0 or -1. */
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Writes prefix and size octets of src into fd. 0 or -1 with errno. */
 static int
 copy_message(int fd, const char *prefix, size_t plen, int src, uint64_t size)
 {
-	if (plen > 0 && write_all(fd, prefix, plen) < 0)
+	if (plen > 0 && fileio_write_all(fd, prefix, plen) < 0)
 		return -1;
 	char *buf = malloc(MAILDIR_COPY_BUF);
 	if (buf == NULL)
@@ -171,7 +155,7 @@ copy_message(int fd, const char *prefix, size_t plen, int src, uint64_t size)
 			rc = -1;
 			break;
 		}
-		if (write_all(fd, buf, (size_t)r) < 0) {
+		if (fileio_write_all(fd, buf, (size_t)r) < 0) {
 			rc = -1;
 			break;
 		}

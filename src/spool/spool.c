@@ -21,6 +21,7 @@
 
 #include "spool_format.h"
 
+#include "../core/fileio.h"
 #include "../core/id.h"
 #include "../core/log.h"
 #include "../core/xcall.h"
@@ -100,25 +101,6 @@ struct spool_msg {
 };
 
 /* --- small file-system helpers -------------------------------------------- */
-
-/* write(2)s all of p[0..n), retrying on EINTR and short writes. 0 or -1. */
-static int
-spool_write_all(int fd, const void *p, size_t n)
-{
-	const unsigned char *c = p;
-
-	while (n > 0) {
-		ssize_t w = write(fd, c, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* fsyncs the directory name relative to dirfd. 0 or -1 with errno. */
 static int
@@ -251,7 +233,7 @@ spool_msg_flush(struct spool_msg *m)
 		return -1;
 	if (m->fill == 0)
 		return 0;
-	if (spool_write_all(m->fd, m->buf, m->fill) < 0) {
+	if (fileio_write_all(m->fd, m->buf, m->fill) < 0) {
 		m->err = errno;
 		return -1;
 	}
@@ -275,7 +257,7 @@ spool_msg_put(struct spool_msg *m, const void *p, size_t n)
 		spool_format_mac_update(m->mac, p, n);
 	while (n > 0) {
 		if (m->fill == 0 && n >= SPOOL_BUF_SIZE) {
-			if (spool_write_all(m->fd, c, n) < 0) {
+			if (fileio_write_all(m->fd, c, n) < 0) {
 				m->err = errno;
 				return -1;
 			}
@@ -366,7 +348,7 @@ spool_load_key(struct spool *sp, int dfd, char *err, size_t errlen)
 		}
 		fd = openat(dfd, SPOOL_KEY_TMP, O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
-		int rc = fd < 0 ? -1 : spool_write_all(fd, key, sizeof(key));
+		int rc = fd < 0 ? -1 : fileio_write_all(fd, key, sizeof(key));
 		if (rc == 0 && sp->do_fsync)
 			rc = fsync(fd);
 		int saved = errno;
@@ -1150,7 +1132,7 @@ spool_msg_prepend(struct spool_msg *m, const void *data, size_t len)
 	struct spool_format_mac *mac = spool_format_mac_start(m->sp->key, m->id);
 	int in = openat(m->sp->tmp_fd, m->id, O_RDONLY | O_CLOEXEC);
 	int out = openat(m->sp->tmp_fd, name, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-	if (mac == NULL || in < 0 || out < 0 || spool_write_all(out, data, len) < 0)
+	if (mac == NULL || in < 0 || out < 0 || fileio_write_all(out, data, len) < 0)
 		goto fail;
 	spool_format_mac_update(mac, data, len);
 	char buf[65536];
@@ -1159,7 +1141,7 @@ spool_msg_prepend(struct spool_msg *m, const void *data, size_t len)
 		ssize_t r = pread(in, buf, want, (off_t)off);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0 || spool_write_all(out, buf, (size_t)r) < 0) {
+		if (r <= 0 || fileio_write_all(out, buf, (size_t)r) < 0) {
 			if (r == 0)
 				errno = EIO; /* the file is shorter than what was written */
 			goto fail;
@@ -1556,7 +1538,7 @@ spool_cat(const char *dir, const char *id, int fd)
 	unsigned char *buf = rc == 0 ? xmalloc(SPOOL_BUF_SIZE) : NULL;
 	for (uint64_t off = 0; rc == 0 && left > 0;) {
 		size_t k = left < SPOOL_BUF_SIZE ? (size_t)left : SPOOL_BUF_SIZE;
-		if (spool_format_pread_all(mfd, buf, k, off) < 0 || spool_write_all(fd, buf, k) < 0)
+		if (spool_format_pread_all(mfd, buf, k, off) < 0 || fileio_write_all(fd, buf, k) < 0)
 			rc = -1;
 		off += k;
 		left -= k;
