@@ -156,23 +156,10 @@ static void
 dns_timeout(struct cfg_xml *x, xmlNode *node, void *base)
 {
 	struct cfg_dns *d = base;
-	char q[QUOTE_MAX];
 	unsigned long long ms;
-	char *v = text_of(x, node);
-	if (v == NULL)
-		return;
-	if (cfg_users_duration(v, 1000, &ms) < 0)
-		cfg_error(x->diag, x->path, cfg_xml_line(node),
-		    "<timeout>: %s is not a duration (use a number of seconds, or a number "
-		    "with ms or s)",
-		    log_quote(q, sizeof(q), v, strlen(v)));
-	else if (ms < TIMEOUT_MIN_MS || ms > TIMEOUT_MAX_MS)
-		cfg_error(x->diag, x->path, cfg_xml_line(node),
-		    "<timeout>: %s is out of range (100ms to 300s)",
-		    log_quote(q, sizeof(q), v, strlen(v)));
-	else
+	if (cfg_users_duration_elem(x, node, "ms or s", TIMEOUT_MIN_MS, TIMEOUT_MAX_MS,
+		"100ms to 300s", &ms) == 0)
 		d->timeout_ms = (unsigned)ms;
-	free(v);
 }
 
 /* <authoritative>: read (a bad boolean is an error) but without effect:

@@ -227,28 +227,38 @@ cfg_users_duration(const char *s, unsigned long long default_unit_ms, unsigned l
 	return -1;
 }
 
+int
+cfg_users_duration_elem(struct cfg_xml *x, const xmlNode *node, const char *units,
+    unsigned long long min_ms, unsigned long long max_ms, const char *range,
+    unsigned long long *ms)
+{
+	char q[QUOTE_MAX];
+	char *v = text_of(x, node);
+	if (v == NULL)
+		return -1;
+	int rc = -1;
+	if (cfg_users_duration(v, 1000, ms) < 0)
+		cfg_error(x->diag, x->path, cfg_xml_line(node),
+		    "<%s>: %s is not a duration (use a number of seconds, or a number with %s)",
+		    cfg_xml_name(node), log_quote(q, sizeof(q), v, strlen(v)), units);
+	else if (*ms < min_ms || *ms > max_ms)
+		cfg_error(x->diag, x->path, cfg_xml_line(node), "<%s>: %s is out of range (%s)",
+		    cfg_xml_name(node), log_quote(q, sizeof(q), v, strlen(v)), range);
+	else
+		rc = 0;
+	free(v);
+	return rc;
+}
+
 /* <verifyFailureDelay>: DurationParser syntax, bare numbers are seconds. */
 static void
 users_delay(struct cfg_xml *x, xmlNode *node, void *base)
 {
 	struct users_ctx *ctx = base;
-	char q[QUOTE_MAX];
 	unsigned long long ms;
-	char *v = text_of(x, node);
-	if (v == NULL)
-		return;
-	if (cfg_users_duration(v, 1000, &ms) < 0)
-		cfg_error(x->diag, x->path, cfg_xml_line(node),
-		    "<verifyFailureDelay>: %s is not a duration (use a number of seconds, or a "
-		    "number with ms, s, m, h or d)",
-		    log_quote(q, sizeof(q), v, strlen(v)));
-	else if (ms > DELAY_MAX_MS)
-		cfg_error(x->diag, x->path, cfg_xml_line(node),
-		    "<verifyFailureDelay>: %s is out of range (0 to 60 seconds)",
-		    log_quote(q, sizeof(q), v, strlen(v)));
-	else
+	if (cfg_users_duration_elem(x, node, "ms, s, m, h or d", 0, DELAY_MAX_MS,
+		"0 to 60 seconds", &ms) == 0)
 		ctx->u.failure_delay_ms = (unsigned)ms;
-	free(v);
 }
 
 int

@@ -31,4 +31,16 @@ void cfg_users_clear(struct cfg_users *u);
 int cfg_users_duration(const char *s, unsigned long long default_unit_ms,
     unsigned long long *ms);
 
+/*
+ * Reads element node as a cfg_users_duration (a bare number is seconds)
+ * from min_ms to max_ms into *ms: 0, or -1 after reporting
+ * "<element>: "v" is not a duration (use a number of seconds, or a number
+ * with <units>)" or "<element>: "v" is out of range (<range>)".
+ */
+struct cfg_xml;
+struct _xmlNode;
+int cfg_users_duration_elem(struct cfg_xml *x, const struct _xmlNode *node, const char *units,
+    unsigned long long min_ms, unsigned long long max_ms, const char *range,
+    unsigned long long *ms);
+
 #endif

@@ -1247,6 +1247,12 @@ START_TEST(test_users_repository)
 	    "(use a number of seconds, or a number with ms, s, m, h or d)\n"
 	    "E @/usersrepository.xml:5: <enableVirtualHosting>: \"perhaps\" is not a boolean (use "
 	    "true or false)\n");
+	put("usersrepository.xml",
+	    "<usersrepository>\n"
+	    "<verifyFailureDelay>61s</verifyFailureDelay>\n"
+	    "</usersrepository>\n");
+	load_expect("E @/usersrepository.xml:2: <verifyFailureDelay>: \"61s\" is out of range (0 "
+		    "to 60 seconds)\n");
 	drop("usersrepository.xml");
 }
 END_TEST
@@ -1342,6 +1348,14 @@ START_TEST(test_dns_service)
 	    "E @/dnsservice.xml:10: <maxcachesize>: -5 is out of range (0 to 10000000)\n"
 	    "E @/dnsservice.xml:11: <timeout>: \"10ms\" is out of range (100ms to 300s)\n"
 	    "W @/dnsservice.xml:12: <timeout2>: unknown element, ignored\n");
+	ck_assert_ptr_null(cfg);
+
+	put("dnsservice.xml",
+	    "<dnsservice>\n"
+	    "<timeout>soon</timeout>\n"
+	    "</dnsservice>\n");
+	cfg = load_expect("E @/dnsservice.xml:2: <timeout>: \"soon\" is not a duration (use a "
+			  "number of seconds, or a number with ms or s)\n");
 	ck_assert_ptr_null(cfg);
 }
 END_TEST
