@@ -345,6 +345,30 @@ reader_finish(struct proxy_reader *r, const struct proxy_header *h, const char *
 }
 
 /*
+ * Parses the r->have octets kept in r->buf and the n peeked after them:
+ * *st and *h, and in *want how many of the n to consume (up to the end of
+ * a complete header, else all). -1 after finishing the reader when the
+ * header is bad.
+ */
+static int
+reader_parse(struct proxy_reader *r, size_t n, struct proxy_header *h, enum proxy_status *st,
+    size_t *want)
+{
+	const char *why;
+	*st = proxy_parse(r->buf, r->have + n, h, &why);
+	if (*st == PROXY_BAD) {
+		reader_finish(r, NULL, why);
+		return -1;
+	}
+	if (*st == PROXY_OK && (h->len <= r->have || h->len > r->have + n)) {
+		reader_finish(r, NULL, "internal error");
+		return -1;
+	}
+	*want = *st == PROXY_OK ? h->len - r->have : n;
+	return 0;
+}
+
+/*
  * Peeks at what has arrived, parses it together with what was consumed
  * before, and consumes only octets that belong to the header: all of them
  * while the header is incomplete, exactly up to its end once it is.
@@ -366,17 +390,10 @@ reader_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	struct proxy_header h;
-	const char *why;
-	enum proxy_status st = proxy_parse(r->buf, r->have + (size_t)n, &h, &why);
-	if (st == PROXY_BAD) {
-		reader_finish(r, NULL, why);
+	enum proxy_status st;
+	size_t want;
+	if (reader_parse(r, (size_t)n, &h, &st, &want) < 0)
 		return;
-	}
-	size_t want = st == PROXY_OK ? h.len - r->have : (size_t)n;
-	if (st == PROXY_OK && (h.len <= r->have || h.len > r->have + (size_t)n)) {
-		reader_finish(r, NULL, "internal error");
-		return;
-	}
 	/* The octets were peeked, so this cannot block or come up short. */
 	ssize_t got = recv(fd, r->buf + r->have, want, 0);
 	if (got != (ssize_t)want) {
@@ -438,17 +455,10 @@ reader_tls_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		struct proxy_header h;
-		const char *why;
-		enum proxy_status st = proxy_parse(r->buf, r->have + (size_t)n, &h, &why);
-		if (st == PROXY_BAD) {
-			reader_finish(r, NULL, why);
+		enum proxy_status st;
+		size_t want;
+		if (reader_parse(r, (size_t)n, &h, &st, &want) < 0)
 			return;
-		}
-		if (st == PROXY_OK && (h.len <= r->have || h.len > r->have + (size_t)n)) {
-			reader_finish(r, NULL, "internal error");
-			return;
-		}
-		size_t want = st == PROXY_OK ? h.len - r->have : (size_t)n;
 		if (SSL_read(r->ssl, r->buf + r->have, (int)want) != (int)want) {
 			ERR_clear_error();
 			reader_finish(r, NULL, "TLS error");
