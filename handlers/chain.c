@@ -285,7 +285,10 @@ chain_ehlo_core_keywords(const struct chain *c, struct hook_session *s, const ch
 void
 chain_data_begin(const struct chain *c, struct hook_session *s)
 {
-	for (size_t i = 0; i < c->n; i++) {
+	/* From the last to the first: in James each filter hands its lines
+	 * to the later ones, so a later filter's lines (the core Received
+	 * header) come out above an earlier one's. */
+	for (size_t i = c->n; i-- > 0;) {
 		const struct handler_def *h = c->v[i].def;
 		if (h->data_begin == NULL)
 			continue;

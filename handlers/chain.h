@@ -100,8 +100,10 @@ struct hook_result chain_run(const struct chain *c, enum chain_hook hook,
 void chain_run_always(const struct chain *c, struct hook_session *s, unsigned long long size);
 
 /*
- * Data line filters (hook.h): chain_data_begin calls every data_begin in
- * chain order; chain_data_end every data_end until one answers DENY,
+ * Data line filters (hook.h): chain_data_begin calls every data_begin
+ * from the last handler to the first (what a later filter writes comes
+ * out on top, as in James's filter chain: the core Received header stays
+ * the first line); chain_data_end every data_end until one answers DENY,
  * DENYSOFT or DISCONNECT (returned with the defaults filled), else
  * HOOK_RESULT_DECLINED.
  */

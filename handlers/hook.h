@@ -230,7 +230,9 @@ struct handler_def {
 	 * Data line filters (James's DataLineFilter): run for every message,
 	 * each handler that has them, in chain order (configured before core).
 	 * data_begin: the data starts (DATA's 354, or the first BDAT); the
-	 * filter may write lines on top of the message (hook_data_write).
+	 * filter may write lines on top of the message (hook_data_write);
+	 * called from the last handler to the first, so the core Received
+	 * header stays on top of what configured filters write.
 	 * data_end: the data is complete, before the message hooks; size is
 	 * the octets the decoder counted and too_big tells that it stopped
 	 * storing at maxmessagesize (the count itself stays in the decoder,

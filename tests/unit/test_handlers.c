@@ -1216,7 +1216,7 @@ END_TEST
 
 /* Runs the data_begin filters of the core chain into a spool message; returns what they wrote. */
 static char *
-received_text(void)
+received_text_of(const struct chain *chain)
 {
 	char dir[] = "/tmp/mailetd-test-received-XXXXXX", err[200];
 	ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -1228,7 +1228,7 @@ received_text(void)
 	hs.msgid = id;
 	hs.data_msg = m;
 	hs.data_failed = false;
-	chain_data_begin(chain_core(), &hs);
+	chain_data_begin(chain, &hs);
 	ck_assert(!hs.data_failed);
 	hs.data_msg = NULL;
 	hs.msgid = NULL;
@@ -1250,6 +1250,22 @@ received_text(void)
 	memset(p, 'I', strlen(id));
 	return buf;
 }
+
+static char *
+received_text(void)
+{
+	return received_text_of(chain_core());
+}
+
+/* A configured data line filter that writes a header field at the start. */
+static void
+test_data_begin(const struct hook_session *s)
+{
+	hook_data_write(s, "X-Filter: yes\r\n", 15);
+}
+
+static const struct handler_def handler_test_filter = { .name = "TestFilter",
+	.data_begin = test_data_begin };
 
 START_TEST(received_header_filter)
 {
@@ -1283,6 +1299,16 @@ START_TEST(received_header_filter)
 	    "TLS_AES_128_GCM_SHA256)\r\n\tby mx.example (mailetd) with ESMTPS id %s;\r\n\t", idx);
 	ck_assert_msg(strncmp(h, want, strlen(want)) == 0, "%s", h);
 	ck_assert_ptr_null(strstr(h, "bob@"));
+	/* A configured filter's lines come below the core Received header. */
+	struct chain *c = chain_new();
+	chain_add(c, &handler_test_filter, NULL, 1);
+	chain_add_core(c, CHAIN_CORE_SMTP);
+	h = received_text_of(c);
+	chain_free(c);
+	ck_assert_msg(strncmp(h, "Received: from client.example", 29) == 0, "%s", h);
+	char *f = strstr(h, "X-Filter: yes\r\n");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f, "X-Filter: yes\r\n");
 	/* No writer (not in a data_begin): the failure is recorded. */
 	hs.data_failed = false;
 	ck_assert_int_eq(hook_data_write(&hs, "x\r\n", 3), -1);
