@@ -13,20 +13,31 @@
 
 /* The core sets in James's order (james.md 1b.2, 1b.7). */
 static const struct handler_def *const core_smtp[] = {
+	&handler_mail_size,       /* MailSizeEsmtpExtension */
+	&handler_users_auth,      /* UsersRepositoryAuthHook (core on James 3.9.x) */
 	&handler_relay,           /* AuthRequiredToRelayRcptHook */
 	&handler_verify_identity, /* SenderAuthIdentifyVerificationHook */
 	&handler_auth_required,   /* AuthRequiredHook */
 	&handler_postmaster,      /* PostmasterAbuseRcptHook */
+	&handler_received,        /* ReceivedDataLineFilter */
+	&handler_default_attrs,   /* AddDefaultAttributesMessageHook */
 };
 static const struct handler_def *const core_smtp_noauth[] = {
+	&handler_mail_size,
+	&handler_users_auth, /* no AUTH unless AuthCmdHandler is named (cfg_smtp.c) */
 	&handler_relay,
 	&handler_verify_identity,
 	&handler_postmaster,
+	&handler_received,
+	&handler_default_attrs,
 };
+/* James's LMTP loaders have no AddDefaultAttributesMessageHook (1b.7). */
 static const struct handler_def *const core_lmtp[] = {
 	&handler_valid_rcpt,
+	&handler_mail_size,
 	&handler_relay,
 	&handler_postmaster,
+	&handler_received,
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -47,10 +58,14 @@ static const struct {
 };
 
 static struct chain_entry core_entries[NELEM(core_smtp)] = {
+	{ .def = &handler_mail_size, .core = true },
+	{ .def = &handler_users_auth, .core = true },
 	{ .def = &handler_relay, .core = true },
 	{ .def = &handler_verify_identity, .core = true },
 	{ .def = &handler_auth_required, .core = true },
 	{ .def = &handler_postmaster, .core = true },
+	{ .def = &handler_received, .core = true },
+	{ .def = &handler_default_attrs, .core = true },
 };
 
 static const struct chain core_chain = {
@@ -238,19 +253,70 @@ chain_mail_param_declared(const struct chain *c, const char *name, size_t len)
 	return false;
 }
 
-size_t
-chain_ehlo_keywords(const struct chain *c, struct hook_session *s, const char **out, size_t max)
+static size_t
+ehlo_keywords(const struct chain *c, struct hook_session *s, const char **out, size_t max,
+    bool core)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < c->n && n < max; i++) {
 		const struct handler_def *h = c->v[i].def;
-		if (h->ehlo_keywords == NULL)
+		if (h->ehlo_keywords == NULL || c->v[i].core != core)
 			continue;
 		s->conf = c->v[i].conf;
 		s->state = s->slots != NULL ? &s->slots[i] : NULL;
 		n += h->ehlo_keywords(s, out + n, max - n);
 	}
 	return n;
+}
+
+size_t
+chain_ehlo_keywords(const struct chain *c, struct hook_session *s, const char **out, size_t max)
+{
+	return ehlo_keywords(c, s, out, max, false);
+}
+
+size_t
+chain_ehlo_core_keywords(const struct chain *c, struct hook_session *s, const char **out,
+    size_t max)
+{
+	return ehlo_keywords(c, s, out, max, true);
+}
+
+void
+chain_data_begin(const struct chain *c, struct hook_session *s)
+{
+	/* From the last to the first: in James each filter hands its lines
+	 * to the later ones, so a later filter's lines (the core Received
+	 * header) come out above an earlier one's. */
+	for (size_t i = c->n; i-- > 0;) {
+		const struct handler_def *h = c->v[i].def;
+		if (h->data_begin == NULL)
+			continue;
+		s->conf = c->v[i].conf;
+		s->state = s->slots != NULL ? &s->slots[i] : NULL;
+		h->data_begin(s);
+	}
+}
+
+struct hook_result
+chain_data_end(const struct chain *c, struct hook_session *s, unsigned long long size,
+    bool too_big)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct handler_def *h = c->v[i].def;
+		if (h->data_end == NULL)
+			continue;
+		s->conf = c->v[i].conf;
+		s->state = s->slots != NULL ? &s->slots[i] : NULL;
+		struct hook_result r = h->data_end(s, size, too_big);
+		if (r.verdict == HOOK_PENDING)
+			r = (struct hook_result){ .verdict = HOOK_DENYSOFT, .code = 451,
+				.ecode = "4.3.0", .text = "Unable to process request" };
+		if (r.verdict == HOOK_DENY || r.verdict == HOOK_DENYSOFT ||
+		    r.verdict == HOOK_DISCONNECT)
+			return chain_defaults(r);
+	}
+	return HOOK_RESULT_DECLINED;
 }
 
 /* Calls hook of h; *implemented is false when h does not have it. */
@@ -296,6 +362,10 @@ chain_call(const struct handler_def *h, enum chain_hook hook, const struct hook_
 		break;
 	case CHAIN_DISCONNECT:
 		break; /* chain_session_end */
+	case CHAIN_AUTH:
+		if (h->auth)
+			return h->auth(s, arg);
+		break;
 	}
 	*implemented = false;
 	return HOOK_RESULT_DECLINED;
@@ -319,6 +389,19 @@ chain_run_from(const struct chain *c, enum chain_hook hook, struct hook_session 
 	if (at != NULL)
 		*at = c->n;
 	return HOOK_RESULT_DECLINED;
+}
+
+void
+chain_run_always(const struct chain *c, struct hook_session *s, unsigned long long size)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const struct handler_def *h = c->v[i].def;
+		if (!h->message_always || h->message == NULL)
+			continue;
+		s->conf = c->v[i].conf;
+		s->state = s->slots != NULL ? &s->slots[i] : NULL;
+		(void)h->message(s, size);
+	}
 }
 
 struct hook_result
@@ -390,6 +473,28 @@ hook_add_header(const struct hook_session *s, const char *name, const char *valu
 	w->prepend = xreallocarray(w->prepend, w->prepend_len + add + 1, 1);
 	snprintf(w->prepend + w->prepend_len, add + 1, "%s: %s\r\n", name, value);
 	w->prepend_len += add;
+	return 0;
+}
+
+int
+hook_auth_user(const struct hook_session *s, const char *name, size_t len)
+{
+	struct hook_session *w = (struct hook_session *)s; /* the session's own object */
+	if (len == 0 || len > HOOK_AUTH_NAME_MAX || memchr(name, '\0', len) != NULL)
+		return -1;
+	memcpy(w->auth_name, name, len);
+	w->auth_name[len] = '\0';
+	return 0;
+}
+
+int
+hook_data_write(const struct hook_session *s, const char *data, size_t len)
+{
+	struct hook_session *w = (struct hook_session *)s; /* the session's own object */
+	if (w->data_msg == NULL || spool_msg_write(w->data_msg, data, len) != 0) {
+		w->data_failed = true;
+		return -1;
+	}
 	return 0;
 }
 

@@ -84,13 +84,32 @@ void chain_session_end(const struct chain *c, struct hook_session *s);
  * the unknown verb (const char *), the path (const struct smtp_path *),
  * a const struct hook_param * (CHAIN_MAIL_PARAM: only handlers that
  * declare the name are asked), or a pointer to the message size (const
- * unsigned long long *); NULL for CONNECT and QUIT. Missing code and text
+ * unsigned long long *), the credentials (const struct hook_auth *,
+ * CHAIN_AUTH); NULL for CONNECT and QUIT. Missing code and text
  * are filled with James's defaults. HOOK_PENDING is returned as is.
  */
 struct hook_result chain_run_from(const struct chain *c, enum chain_hook hook,
     struct hook_session *s, const void *arg, size_t start, size_t *at);
 struct hook_result chain_run(const struct chain *c, enum chain_hook hook,
     struct hook_session *s, const void *arg);
+
+/*
+ * After a message hook answered OK (which skips the later ones), runs the
+ * message hook of every handler marked message_always (they decline).
+ */
+void chain_run_always(const struct chain *c, struct hook_session *s, unsigned long long size);
+
+/*
+ * Data line filters (hook.h): chain_data_begin calls every data_begin
+ * from the last handler to the first (what a later filter writes comes
+ * out on top, as in James's filter chain: the core Received header stays
+ * the first line); chain_data_end every data_end until one answers DENY,
+ * DENYSOFT or DISCONNECT (returned with the defaults filled), else
+ * HOOK_RESULT_DECLINED.
+ */
+void chain_data_begin(const struct chain *c, struct hook_session *s);
+struct hook_result chain_data_end(const struct chain *c, struct hook_session *s,
+    unsigned long long size, bool too_big);
 
 /* Fills what a result leaves out with the verdict's defaults (1b.3). */
 struct hook_result chain_defaults(struct hook_result r);
@@ -100,7 +119,13 @@ bool chain_rcpt_param_declared(const struct chain *c, const char *name, size_t l
 /* True if some handler takes the MAIL parameter name (len bytes, any case). */
 bool chain_mail_param_declared(const struct chain *c, const char *name, size_t len);
 
-/* EHLO keywords of every handler, in chain order; returns how many. */
+/*
+ * EHLO keywords of the configured (not core) handlers, in chain order;
+ * returns how many. The core handlers' keywords (SIZE) come from
+ * chain_ehlo_core_keywords: the session places them among its fixed ones.
+ */
+size_t chain_ehlo_core_keywords(const struct chain *c, struct hook_session *s, const char **out,
+    size_t max);
 size_t chain_ehlo_keywords(const struct chain *c, struct hook_session *s, const char **out,
     size_t max);
 

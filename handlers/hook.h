@@ -26,8 +26,9 @@
  * session reads no input meanwhile and is not freed until it was resumed
  * (a resume after the client left is accepted and ignored). A resumed
  * HOOK_DECLINED lets the chain go on with the next handler. Only the
- * connect, helo, mail, rcpt and message hooks may wait; elsewhere (MAIL
- * parameters, unknown command, quit) PENDING is answered 451.
+ * connect, helo, mail, rcpt, auth and message hooks may wait; elsewhere
+ * (MAIL parameters, unknown command, quit, data line filters) PENDING is
+ * answered 451.
  */
 #ifndef MAILETD_HOOK_H
 #define MAILETD_HOOK_H
@@ -77,8 +78,21 @@ struct hook_param {
 	const char *value;  /* NUL-terminated, "" for a bare keyword */
 };
 
+/* The credentials of an AUTH (PLAIN, LOGIN) for the auth hooks; not
+ * NUL-terminated; valid until the AUTH command is answered (wiped then). */
+struct hook_auth {
+	const char *user;   /* the authentication identity (authcid) */
+	size_t ulen;
+	const char *pass;
+	size_t plen;
+	const char *mech;   /* "PLAIN" or "LOGIN" */
+};
+
+/* Longest user name an auth hook may authenticate (hook_auth_user). */
+#define HOOK_AUTH_NAME_MAX 320
+
 /* Mail attributes a message hook adds to the spool envelope. */
-#define HOOK_ATTRS_MAX 16
+#define HOOK_ATTRS_MAX 20
 /* Header fields MAIL/RCPT hooks add to a transaction's message. */
 
 /* The session as handlers see it; the session keeps it current. */
@@ -91,9 +105,12 @@ struct hook_session {
 	const char *helo;                 /* HELO/EHLO argument, NULL before */
 	bool esmtp;                       /* EHLO (or LHLO) rather than HELO */
 	bool tls_active;                  /* the connection is under TLS */
+	const char *tls_version;          /* under TLS: "TLSv1.3" etc. */
+	const char *tls_cipher;           /* under TLS: the cipher's name */
 	bool relaying_allowed;            /* authorizedAddresses or AUTH */
 	bool authenticated;               /* a successful AUTH */
 	const char *auth_user;            /* the authenticated user, or NULL */
+	char auth_name[HOOK_AUTH_NAME_MAX + 1]; /* auth hooks: who an OK authenticates */
 	bool auth_announced;              /* EHLO offers AUTH to this client now */
 	const struct smtp_path *sender;   /* NULL outside a transaction */
 	/* RCPT hooks: the command's parameters (names upper-cased); only
@@ -117,6 +134,15 @@ struct hook_session {
 	bool headers_truncated;           /* the block is longer than what is kept */
 	size_t headers_size;              /* octets of the whole header block */
 	size_t headers_fields;            /* header fields (continuations not counted) */
+
+	/* Data line filters (data_begin, data_end): the transaction's
+	 * message id, its recipients (nrcpts of them) and the "with" protocol
+	 * of the Received header (ESMTPSA, LMTP, ...). NULL elsewhere. */
+	const char *msgid;
+	const char *const *rcpts;
+	const char *protocol;
+	struct spool_msg *data_msg;       /* data_begin: where hook_data_write writes */
+	bool data_failed;                 /* a hook_data_write failed */
 
 	/* Message hooks: the message being received (the spool's temporary
 	 * file; read it with hook_message_fd), NULL elsewhere. */
@@ -163,6 +189,7 @@ enum chain_hook {
 	CHAIN_MESSAGE,
 	CHAIN_QUIT,
 	CHAIN_DISCONNECT,
+	CHAIN_AUTH,
 };
 
 struct handler_def {
@@ -195,6 +222,37 @@ struct handler_def {
 	struct hook_result (*unknown)(const struct hook_session *s, const char *verb);
 	/* After the end of data, before the message is committed; s->headers is set. */
 	struct hook_result (*message)(const struct hook_session *s, unsigned long long size);
+	/* The message hook also runs when an earlier message hook answered
+	 * OK (chain_run_always): for core hooks whose work must not be lost
+	 * (the default attributes); it must answer HOOK_DECLINED. */
+	bool message_always;
+	/*
+	 * Data line filters (James's DataLineFilter): run for every message,
+	 * each handler that has them, in chain order (configured before core).
+	 * data_begin: the data starts (DATA's 354, or the first BDAT); the
+	 * filter may write lines on top of the message (hook_data_write);
+	 * called from the last handler to the first, so the core Received
+	 * header stays on top of what configured filters write.
+	 * data_end: the data is complete, before the message hooks; size is
+	 * the octets the decoder counted and too_big tells that it stopped
+	 * storing at maxmessagesize (the count itself stays in the decoder,
+	 * dataread.c, for speed). The first DENY, DENYSOFT or DISCONNECT
+	 * answers the end of the data; OK counts as DECLINED here (no filter
+	 * may spare a message the others' checks, e.g. the size limit).
+	 * Neither may answer PENDING.
+	 */
+	void (*data_begin)(const struct hook_session *s);
+	struct hook_result (*data_end)(const struct hook_session *s, unsigned long long size,
+	    bool too_big);
+	/*
+	 * AUTH (James's AuthHook): checks the credentials. OK authenticates
+	 * the user the hook names with hook_auth_user (before answering);
+	 * DENY is 535, DENYSOFT 454; DECLINED asks the next handler, and when
+	 * all decline the answer is 535. May answer PENDING (the core
+	 * UsersRepositoryAuthHook hashes on the worker pool). The session's
+	 * replies, failure slow-down and logs stay the same whoever answers.
+	 */
+	struct hook_result (*auth)(const struct hook_session *s, const struct hook_auth *a);
 	struct hook_result (*quit)(const struct hook_session *s);
 	/* The session ends; the result is ignored. */
 	void (*disconnect)(const struct hook_session *s);
@@ -248,6 +306,18 @@ int hook_message_fd(const struct hook_session *s);
  * name or value or when HOOK_PREPEND_MAX would be passed.
  */
 int hook_add_header(const struct hook_session *s, const char *name, const char *value);
+
+/*
+ * Data line filters, data_begin: writes len octets (whole CRLF lines) on
+ * top of the message data. 0, or -1 (the message will be refused 451).
+ */
+int hook_data_write(const struct hook_session *s, const char *data, size_t len);
+
+/*
+ * Auth hooks: names the user an OK authenticates (len octets, at most
+ * HOOK_AUTH_NAME_MAX, no NUL). 0, or -1 when the name is unusable.
+ */
+int hook_auth_user(const struct hook_session *s, const char *name, size_t len);
 
 /* Adds a mail attribute to the message (message hooks). 0, or -1 if full. */
 int hook_set_attr(const struct hook_session *s, const char *name, const char *value);

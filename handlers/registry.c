@@ -44,6 +44,10 @@ static const struct handler_def *const registry[] = {
 	&handler_verify_identity,
 	&handler_auth_required,
 	&handler_postmaster,
+	&handler_default_attrs,
+	&handler_mail_size,
+	&handler_received,
+	&handler_config_auth,
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -59,7 +63,6 @@ static const struct {
 } unsupported[] = {
 	{ "org.apache.james.smtpserver.POP3BeforeSMTPHandler", "no POP3 server; not supported" },
 	{ "org.apache.james.smtpserver.MailPriorityHandler", NOT_YET },
-	{ "org.apache.james.smtpserver.ConfigurationAuthHook", NOT_YET },
 	{ "org.apache.james.smtpserver.UsersRepositoryAuthHook", BUILT_IN " (AUTH checks the users repository)" },
 	{ "org.apache.james.smtpserver.tls.EnforceMtaSts", NOT_YET },
 	{ "org.apache.james.smtpserver.tls.TestMtaSts", NOT_YET },

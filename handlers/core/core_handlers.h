@@ -14,4 +14,15 @@ extern const struct handler_def handler_postmaster;
 /* SenderAuthIdentifyVerificationHook: <verifyIdentity>. */
 extern const struct handler_def handler_verify_identity;
 
+/* AddDefaultAttributesMessageHook: the default mail attributes. */
+extern const struct handler_def handler_default_attrs;
+/* MailSizeEsmtpExtension: SIZE (EHLO keyword, MAIL SIZE=, the limit). */
+extern const struct handler_def handler_mail_size;
+/* ReceivedDataLineFilter: the Received: header (a data line filter). */
+extern const struct handler_def handler_received;
+/* UsersRepositoryAuthHook: AUTH against the users repository. */
+extern const struct handler_def handler_users_auth;
+/* ConfigurationAuthHook: AUTH against accounts written in the configuration. */
+extern const struct handler_def handler_config_auth;
+
 #endif

@@ -807,7 +807,14 @@ smtp_handlerchain(struct cfg_xml *x, xmlNode *node, void *base)
 	struct smtp_ctx *ctx = base;
 	chain_free(ctx->srv.chain);
 	ctx->srv.chain = cfg_chain_read(x, node, false);
-	if (ctx->srv.chain->core_set == CHAIN_CORE_SMTP_NOAUTH)
+	/* ... unless the chain names AuthCmdHandler itself (James's
+	 * smtpserver-configured-auth.xml: AUTH with ConfigurationAuthHook). */
+	bool auth_cmd = false;
+	for (size_t i = 0; i < ctx->srv.chain->nskipped; i++)
+		if (strcmp(ctx->srv.chain->skipped[i].cls,
+			"org.apache.james.protocols.smtp.core.esmtp.AuthCmdHandler") == 0)
+			auth_cmd = true;
+	if (ctx->srv.chain->core_set == CHAIN_CORE_SMTP_NOAUTH && !auth_cmd)
 		ctx->srv.auth_enabled = false;
 }
 

@@ -62,6 +62,14 @@ sasl_end(struct session *s)
 	free(s->authzid);
 	s->authzid = NULL;
 	s->sasl_mech = SASL_NONE;
+	if (s->auth_cred != NULL) { /* the credentials the auth hooks saw */
+		OPENSSL_cleanse(s->auth_cred, s->auth_cred_len);
+		free(s->auth_cred);
+		s->auth_cred = NULL;
+		s->auth_cred_len = 0;
+	}
+	memset(&s->hook_auth, 0, sizeof(s->hook_auth));
+	OPENSSL_cleanse(s->hs.auth_name, sizeof(s->hs.auth_name));
 }
 
 /* Ends the exchange with an error reply (text, then the mechanism if
@@ -133,7 +141,7 @@ auth_finish(struct session *s, enum users_auth result, const char *name, bool re
 	if (result == USERS_AUTH_OK && s->authzid != NULL && strcasecmp(s->authzid, name) != 0) {
 		/* Acting as another user: administrators only (administratorId). */
 		size_t zl = strlen(s->authzid);
-		if (!users_is_admin(db, name, strlen(name)) || !users_exists(db, s->authzid, zl) ||
+		if (db == NULL || !users_is_admin(db, name, strlen(name)) || !users_exists(db, s->authzid, zl) ||
 		    users_name_check(db, s->authzid, zl, who, sizeof(who)) != USERS_OK)
 			result = USERS_AUTH_FAIL;
 		else
@@ -172,34 +180,51 @@ auth_finish(struct session *s, enum users_auth result, const char *name, bool re
 	auth_reply_send(s, resume);
 }
 
-/* users_verify_async's answer, on the session's thread. */
+/*
+ * The auth hooks answered (at once, or resumed): OK authenticates the
+ * user a hook named (else the authcid), DENYSOFT is a temporary failure,
+ * anything else (and all declining, as in James) a wrong password.
+ */
 static void
-auth_verified(void *arg, enum users_auth result, const char *name)
+auth_after(struct session *s, struct hook_result r)
 {
-	struct session *s = arg;
-	s->auth_pending = false;
-	if (s->freeing) {
-		event_active(s->free_ev, EV_TIMEOUT, 0); /* free_cb waited for us */
-		return;
+	enum users_auth result = USERS_AUTH_FAIL;
+	if (r.verdict == HOOK_OK) {
+		if (s->hs.auth_name[0] == '\0')
+			hook_auth_user(&s->hs, s->hook_auth.user, s->hook_auth.ulen);
+		if (s->hs.auth_name[0] != '\0')
+			result = USERS_AUTH_OK;
+	} else if (r.verdict == HOOK_DENYSOFT) {
+		result = USERS_AUTH_ERROR;
 	}
-	if (s->state != ST_AUTHCHECK)
-		return; /* closing */
-	auth_finish(s, result, name, true);
+	/* auth_finish wipes the credentials (sasl_end) after using the name. */
+	char name[HOOK_AUTH_NAME_MAX + 1];
+	memcpy(name, s->hs.auth_name, sizeof(name));
+	auth_finish(s, result, result == USERS_AUTH_OK ? name : NULL, false);
+	OPENSSL_cleanse(name, sizeof(name));
 }
 
-/* Starts the password check of user (ulen) and pw (pwlen) on the worker pool. */
+/*
+ * Asks the auth hooks (James's AuthHook; the core one checks the users
+ * repository on the worker pool) about user (ulen) and pw (pwlen). The
+ * session keeps a copy of both until the chain has answered.
+ */
 static void
 auth_verify(struct session *s, const char *user, size_t ulen, const char *pw, size_t pwlen)
 {
 	s->auth_slow = s->auth_failures >= AUTH_FREE_FAILURES;
 	session_set_state(s, ST_AUTHCHECK);
-	s->auth_pending = true;
-	if (s->env->cfg->users_db == NULL || s->env->workers == NULL ||
-	    users_verify_async(s->env->cfg->users_db, s->env->workers, s->base, user, ulen, pw,
-		pwlen, auth_verified, s) != 0) {
-		s->auth_pending = false;
-		auth_finish(s, USERS_AUTH_ERROR, NULL, false);
-	}
+	s->auth_cred_len = ulen + pwlen + 1;
+	s->auth_cred = xmalloc(s->auth_cred_len);
+	memcpy(s->auth_cred, user, ulen);
+	memcpy(s->auth_cred + ulen, pw, pwlen);
+	s->auth_cred[ulen + pwlen] = '\0';
+	s->hook_auth = (struct hook_auth){ .user = s->auth_cred, .ulen = ulen,
+		.pass = s->auth_cred + ulen, .plen = pwlen, .mech = sasl_mech_name(s->sasl_mech) };
+	s->hs.auth_name[0] = '\0';
+	struct hook_result r;
+	if (session_hook(s, CHAIN_AUTH, &s->hook_auth, &r, auth_after))
+		auth_after(s, r);
 }
 
 /*

@@ -69,26 +69,28 @@ helo_after(struct session *s, struct hook_result r)
 		    s->client_text);
 		return;
 	}
-	char first[300], size[40];
+	char first[300];
 	snprintf(first, sizeof(first), "%s Hello %s [%s]", s->srv->hello_name, helo,
 	    s->client_text);
-	if (s->srv->max_message_size > 0)
-		snprintf(size, sizeof(size), "SIZE %" PRIu64, s->srv->max_message_size);
-	else
-		snprintf(size, sizeof(size), "SIZE");
+	/* The core handlers' keywords (SIZE, MailSizeEsmtpExtension) keep
+	 * their place after PIPELINING; configured handlers' come after the
+	 * fixed ones (james.md 1c). */
+	const char *lines[4 + 11 + 8] = { first, "PIPELINING" };
+	size_t n = 2 + chain_ehlo_core_keywords(s->env->chain, &s->hs, lines + 2, 4);
 	if (s->proto->lmtp) {
 		/* LHLO (RFC 2033 4.1): no AUTH, no STARTTLS, no SMTPUTF8; handlers
 		 * may add keywords (DSN in James's lmtpdsn.xml). */
-		const char *lmtp[6 + 8] = { first, "PIPELINING", size, "8BITMIME",
-			"ENHANCEDSTATUSCODES", "CHUNKING" };
-		size_t nl = 6 + chain_ehlo_keywords(s->env->chain, &s->hs, lmtp + 6, 8);
-		reply_add_lines(session_out(s), 250, NULL, lmtp, nl);
+		lines[n++] = "8BITMIME";
+		lines[n++] = "ENHANCEDSTATUSCODES";
+		lines[n++] = "CHUNKING";
+		n += chain_ehlo_keywords(s->env->chain, &s->hs, lines + n, 8);
+		reply_add_lines(session_out(s), 250, NULL, lines, n);
 		return;
 	}
-	const char *lines[11 + 8] = {
-		first, "PIPELINING", size, "8BITMIME", "ENHANCEDSTATUSCODES", "SMTPUTF8", "CHUNKING",
-	};
-	size_t n = 7;
+	lines[n++] = "8BITMIME";
+	lines[n++] = "ENHANCEDSTATUSCODES";
+	lines[n++] = "SMTPUTF8";
+	lines[n++] = "CHUNKING";
 	/* Keywords handlers contribute (james.md 1c: after the fixed ones). */
 	n += chain_ehlo_keywords(s->env->chain, &s->hs, lines + n, 8);
 	/* AUTH and the legacy AUTH= form (james.md 1c), in James's order. */
@@ -184,19 +186,7 @@ cmd_mail(struct session *s, const char *arg, size_t len)
 	char body[16] = "";
 	for (int i = 0; i < np; i++) {
 		const struct smtp_param *p = &params[i];
-		if (smtp_param_is(p, "SIZE")) {
-			unsigned long long n;
-			if (p->value == NULL || smtp_parse_u64(p->value, p->valuelen, &n) != 0) {
-				session_reply(s, 501, "5.5.4",
-				    "Syntactically incorrect value for SIZE parameter");
-				return;
-			}
-			if (s->srv->max_message_size > 0 && n > s->srv->max_message_size) {
-				session_reply(s, 552, "5.3.4",
-				    "Message size exceeds fixed maximum message size");
-				return;
-			}
-		} else if (smtp_param_is(p, "BODY")) {
+		if (smtp_param_is(p, "BODY")) {
 			/* RFC 6152; BINARYMIME is not offered (no RFC 3030 binary mode). */
 			if (p->value == NULL ||
 			    !((p->valuelen == 4 && strncasecmp(p->value, "7BIT", 4) == 0) ||

@@ -135,6 +135,9 @@ struct session {
 	bool auth_pending;          /* users_verify_async has not called back yet */
 	int auth_reply;             /* the reply held back by auth_ev */
 	struct event *auth_ev;      /* slows the reply after repeated failures */
+	char *auth_cred;            /* the auth hooks' credentials (wiped by sasl_end) */
+	size_t auth_cred_len;
+	struct hook_auth hook_auth; /* ... as the hooks see them */
 
 	/* Handler chain: a hook that answered PENDING (hook.h). */
 	struct event *life_ev;      /* MaxConnectionLifespanHandler */

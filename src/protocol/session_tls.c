@@ -87,6 +87,8 @@ session_tls_active(struct session *s)
 	s->tls_handshaking = false;
 	s->tls_active = true;
 	s->hs.tls_active = true;
+	s->hs.tls_version = s->tls_version;
+	s->hs.tls_cipher = s->tls_cipher;
 	s->hs.auth_announced = session_auth_offered(s);
 	event_del(s->line_ev);
 	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);

@@ -51,6 +51,9 @@ tx_clear(struct session *s)
 	event_del(s->data_ev); /* every end of a transaction ends its data stage */
 	s->hs.sender = NULL;
 	s->hs.nrcpts = 0;
+	s->hs.msgid = NULL;
+	s->hs.rcpts = NULL;
+	s->hs.protocol = NULL;
 }
 
 /* Ends the transaction and goes back to READY (or GREETED). */
@@ -77,38 +80,6 @@ session_protocol(const struct session *s)
 	return s->tls_active ? (a ? "ESMTPSA" : "ESMTPS") : (a ? "ESMTPA" : "ESMTP");
 }
 
-/* Writes the Received: trace header (RFC 5321 4.4) as the first bytes. */
-static void
-tx_write_received(struct session *s)
-{
-	char date[64];
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-
-	char *hdr;
-	const char *helo = s->helo != NULL ? s->helo : "unknown";
-	/* James's ReceivedDataLineFilter form of the TLS comment (1b.5). */
-	char tls[128] = "";
-	if (s->tls_active)
-		snprintf(tls, sizeof(tls), "\r\n\t(using %s with cipher %s)", s->tls_version,
-		    s->tls_cipher);
-	if (s->tx.nrcpts == 1)
-		hdr = xasprintf("Received: from %s ([%s])%s\r\n\tby %s (mailetd) with %s id %s\r\n"
-				"\tfor <%s>; %s\r\n",
-		    helo, s->client_text, tls, s->srv->hello_name, session_protocol(s),
-		    s->tx.msgid, s->tx.rcpts[0], date);
-	else
-		hdr = xasprintf("Received: from %s ([%s])%s\r\n\tby %s (mailetd) with %s id %s;\r\n"
-				"\t%s\r\n",
-		    helo, s->client_text, tls, s->srv->hello_name, session_protocol(s),
-		    s->tx.msgid, date);
-	if (spool_msg_write(s->tx.msg, hdr, strlen(hdr)) != 0)
-		s->tx.write_failed = true;
-	free(hdr);
-}
-
 /* Opens the spool file for a transaction. 0, or -1 after replying 451. */
 int
 tx_open_message(struct session *s)
@@ -120,7 +91,17 @@ tx_open_message(struct session *s)
 		session_reply(s, 451, "4.3.0", "Error processing message: queue unavailable");
 		return -1;
 	}
-	tx_write_received(s);
+	/* Data line filters see the start of the data: the Received header
+	 * (ReceivedDataLineFilter) is written here, as the first bytes. */
+	s->hs.msgid = s->tx.msgid;
+	s->hs.rcpts = (const char *const *)s->tx.rcpts;
+	s->hs.protocol = session_protocol(s);
+	s->hs.data_msg = s->tx.msg;
+	s->hs.data_failed = false;
+	chain_data_begin(s->env->chain, &s->hs);
+	s->hs.data_msg = NULL;
+	if (s->hs.data_failed)
+		s->tx.write_failed = true;
 	return 0;
 }
 
@@ -293,9 +274,20 @@ lmtp_deliver(struct session *s)
 void
 tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool nul)
 {
-	if (too_big) {
-		log_info(s->id, "event=rejected reason=size size=%" PRIu64, size);
-		tx_end_reply(s, 552, "5.3.4", "Message size exceeds fixed maximum message size");
+	/* Data line filters: the end of the data (the size limit is
+	 * MailSizeEsmtpExtension's decision, from the decoder's count). */
+	struct hook_result r = chain_data_end(s->env->chain, &s->hs, size, too_big);
+	if (r.verdict == HOOK_DECLINED && too_big) /* never queue a truncated message */
+		r = chain_defaults((struct hook_result){ .verdict = HOOK_DENY, .code = 552,
+		    .ecode = "5.3.4", .text = "Message size exceeds fixed maximum message size" });
+	if (r.verdict != HOOK_DECLINED) {
+		if (too_big)
+			log_info(s->id, "event=rejected reason=size size=%" PRIu64, size);
+		else
+			log_info(s->id, "event=rejected reason=data-filter code=%d", r.code);
+		for (size_t i = 1; i < tx_end_replies(s); i++)
+			session_reply(s, r.code, r.ecode, "%s", r.text);
+		session_reply_hook(s, &r);
 		tx_reset(s);
 		return;
 	}
@@ -326,7 +318,6 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 	s->hs.msg = s->tx.msg; /* hook_message_fd() */
 	s->hs.nattrs = 0;
 	s->hook_size = size;
-	struct hook_result r;
 	if (session_hook(s, CHAIN_MESSAGE, &s->hook_size, &r, tx_commit))
 		tx_commit(s, r);
 }
@@ -352,18 +343,12 @@ tx_commit(struct session *s, struct hook_result r)
 
 	char sender[SMTP_MAILBOX_MAX + 1];
 	snprintf(sender, sizeof(sender), "%s", s->tx.sender.mailbox);
-	struct spool_attr attrs[4 + HOOK_ATTRS_MAX];
+	/* A message hook's OK skipped the later ones: the default attributes
+	 * (AddDefaultAttributesMessageHook) are set anyway. */
+	if (r.verdict == HOOK_OK)
+		chain_run_always(s->env->chain, &s->hs, size);
+	struct spool_attr attrs[HOOK_ATTRS_MAX];
 	size_t nattrs = 0;
-	if (s->hs.relaying_allowed)
-		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.SMTPIsAuthNetwork", "true" };
-	if (s->auth_user != NULL)
-		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.SMTPAuthUser", s->auth_user };
-	if (s->tls_active) {
-		/* James's AddDefaultAttributesMessageHook (1b.5). */
-		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.ssl.protocol",
-			s->tls_version };
-		attrs[nattrs++] = (struct spool_attr){ "org.apache.james.ssl.cipher", s->tls_cipher };
-	}
 	for (size_t i = 0; i < s->hs.nattrs; i++) /* set by message hooks */
 		attrs[nattrs++] = (struct spool_attr){ s->hs.attr_names[i], s->hs.attr_values[i] };
 	struct spool_envelope env = {

@@ -341,7 +341,8 @@ def test_chain_lists_dns_handlers():
     shutil.rmtree(d.dir, ignore_errors=True)
     check(rc == 0, err)
     check("chain: DNSRBLHandler ResolvableEhloHeloHandler ReverseEqualsEhloHeloHandler "
-          "ValidSenderDomainHandler ValidRcptMX SPFHandler AuthRequiredToRelayRcptHook" in out,
+          "ValidSenderDomainHandler ValidRcptMX SPFHandler MailSizeEsmtpExtension "
+          "UsersRepositoryAuthHook AuthRequiredToRelayRcptHook" in out,
           out)
     check("skipped" not in out and "not supported" not in err, out + err)
 
@@ -494,6 +495,7 @@ def test_james_sample_dns_handlers_load_unchanged():
     check(rc == 0, err)
     check("chain: DNSRBLHandler SPFHandler ResolvableEhloHeloHandler "
           "ReverseEqualsEhloHeloHandler ValidSenderDomainHandler ValidRcptHandler "
-          "URIRBLHandler AuthRequiredToRelayRcptHook" in out, out)
+          "URIRBLHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook"
+          in out, out)
     check("skipped: org.apache.james.smtpserver.fastfail.URIRBLHandler" not in out, out)
     check("error" not in err, err)

@@ -39,253 +39,253 @@ def tls_ehlo(d):
 # James classes mailetd does not run are listed as skipped).
 EXPECTED = {
     'demo/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'distributed-app/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'distributed-pop3-app/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'example-custom-james-assembly/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'example-custom-smtp-command/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.examples.MyCmdHandlerLoader']),
     ],
     'example-custom-smtp-hooks/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.examples.LoggingRcptHook']),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.examples.LoggingRcptHook']),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.examples.LoggingRcptHook']),
     ],
     'example-oidc/smtpserver.xml': [
-        ('smtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'jpa-app/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'jpa-smtp-app/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'memory-app-tests/smtpserver-gssapi.xml': [
-        ('smtpserver-gssapi', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-gssapi', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'memory-app-tests/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.smtpserver.DKIMHook']),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'memory-app-tests/smtpserver2.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-ssl', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-ssl', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'memory-app/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-default/smtpserver.xml': [
-        ('smtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-EnforceHeader.xml': [
-        ('smtpserver1', 'EnforceHeaderLimitationsMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'EnforceHeaderLimitationsMessageHook MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-advancedSecurity.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-allowed-unauthenticated-sender-allow-null.xml': [
-        ('smtpserver1', 'AllowedUnauthenticatedSender AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'AllowedUnauthenticatedSender MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-allowed-unauthenticated-sender.xml': [
-        ('smtpserver1', 'AllowedUnauthenticatedSender AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'AllowedUnauthenticatedSender MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-authAnnounceAlways.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-authAnnounceNever.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-authAnnounceSometimeMatching.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-authAnnounceSometimeNotMatching.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-configured-auth.xml': [
-        ('smtpserver1', 'SetMailAttributeMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook',
-         ['org.apache.james.protocols.smtp.core.esmtp.AuthCmdHandler', 'org.apache.james.smtpserver.ConfigurationAuthHook']),
+        ('smtpserver1', 'SetMailAttributeMessageHook ConfigurationAuthHook MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
+         ['org.apache.james.protocols.smtp.core.esmtp.AuthCmdHandler']),
     ],
     'protocols-smtp-tests/smtpserver-disabled-auth.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-disabled-feature.xml': [
-        ('smtpserver1', 'FutureReleaseEHLOHook FutureReleaseMailParameterHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'FutureReleaseEHLOHook FutureReleaseMailParameterHook MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-dsn.xml': [
-        ('smtpserver1', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-futurerelease.xml': [
-        ('smtpserver1', 'FutureReleaseEHLOHook FutureReleaseMailParameterHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'FutureReleaseEHLOHook FutureReleaseMailParameterHook MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-logout.xml': [
-        ('smtpserver1', 'MaxConnectionLifespanHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MaxConnectionLifespanHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-mtPriority.xml': [
-        ('smtpserver1', 'SmtpMtPriorityEhloHook SmtpMtPriorityParameterHook SmtpMtPriorityMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'SmtpMtPriorityEhloHook SmtpMtPriorityParameterHook SmtpMtPriorityMessageHook MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-no-plain.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-noauth.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-proxy.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-requireSSL.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-requireTls.xml': [
-        ('smtpserver1', 'SmtpRequireTlsEhloHook SmtpRequireTlsParameterHook SmtpRequireTlsMessageHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'SmtpRequireTlsEhloHook SmtpRequireTlsParameterHook SmtpRequireTlsMessageHook MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-tls.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'protocols-smtp-tests/smtpserver-utf8.xml': [
-        ('smtpserver1', 'AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver1', 'MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.smtpserver.smtputf8.SmtpUtf8MailHook', 'org.apache.james.smtpserver.smtputf8.SmtpUtf8RcptHook']),
     ],
     'scaling-pulsar-smtp/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'spring-app/smtpserver.xml': [
-        ('smtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'third-party-crowdsec/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.crowdsec.CrowdsecEhloHook']),
-        ('smtpserver-TLS', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.crowdsec.CrowdsecEhloHook']),
-        ('smtpserver-authenticated', 'ValidRcptHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          ['org.apache.james.crowdsec.CrowdsecEhloHook']),
     ],
     'third-party-spamassassin/smtpserver.xml': [
-        ('smtpserver-global', 'ValidRcptHandler SpamAssassinHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-global', 'ValidRcptHandler SpamAssassinHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-TLS', 'ValidRcptHandler SpamAssassinHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-TLS', 'ValidRcptHandler SpamAssassinHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
-        ('smtpserver-authenticated', 'ValidRcptHandler SpamAssassinHandler AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook',
+        ('smtpserver-authenticated', 'ValidRcptHandler SpamAssassinHandler MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook ReceivedDataLineFilter AddDefaultAttributesMessageHook',
          []),
     ],
     'distributed-app/lmtpserver.xml': [
-        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
     'distributed-pop3-app/lmtpserver.xml': [
-        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
     'jpa-app/lmtpserver.xml': [
-        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
     'memory-app-tests/lmtpserver.xml': [
-        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          ['org.apache.james.lmtpserver.MailetContainerHandler']),
     ],
     'protocols-lmtp-default/lmtpserver.xml': [
-        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
     'protocols-lmtp-tests/lmtp.xml': [
-        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
     'protocols-lmtp-tests/lmtpdsn.xml': [
-        ('lmtpserver', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
     'protocols-lmtp-tests/lmtpmailet.xml': [
-        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
     'protocols-lmtp-tests/lmtpnormaldsn.xml': [
-        ('lmtpserver', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'DSNEhloHook DSNMailParameterHook DSNRcptParameterHook DSNMessageHook ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
     'spring-app/lmtpserver.xml': [
-        ('lmtpserver', 'ValidRcptHandler AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook',
+        ('lmtpserver', 'ValidRcptHandler MailSizeEsmtpExtension AuthRequiredToRelayRcptHook PostmasterAbuseRcptHook ReceivedDataLineFilter',
          []),
     ],
 }
@@ -350,8 +350,9 @@ def test_unknown_class_stops_startup():
     check(rc == 0, err)
     check("CrowdsecEhloHook: not supported yet; it does not run" in err, err)
     check("skipped: org.apache.james.crowdsec.CrowdsecEhloHook" in out, out)
-    check("chain: AuthRequiredToRelayRcptHook SenderAuthIdentifyVerificationHook "
-          "AuthRequiredHook PostmasterAbuseRcptHook" in out, out)
+    check("chain: MailSizeEsmtpExtension UsersRepositoryAuthHook AuthRequiredToRelayRcptHook "
+          "SenderAuthIdentifyVerificationHook AuthRequiredHook PostmasterAbuseRcptHook "
+          "ReceivedDataLineFilter AddDefaultAttributesMessageHook" in out, out)
 
 
 def mail_from(c, sender="a@example.org"):
@@ -767,3 +768,31 @@ def test_future_release_hooks():
                              release.encode()) == 1, "HOLDUNTIL")
         check(envelope_count(d, b"attr futurerelease-hold-for=0") == 1, "no hold")
         check(envelope_count(d, b"attr futurerelease-release-at=") == 2, "release-at")
+
+
+def test_default_attributes_handler():
+    """AddDefaultAttributesMessageHook (a core handler) tags each message:
+    TLS protocol and cipher, the AUTH user and SMTPIsAuthNetwork after AUTH;
+    a plain unauthenticated message gets none of them."""
+    with auth_daemon(users=("bob",)) as d:
+        c = lib.greet(d.port)
+        c.cmd("EHLO client.example", 250)
+        code, lines = send_message(c, "Subject: plain\r\n\r\nx\r\n")
+        check(code == 250, lines)
+        c.close()
+        check(wait_for(lambda: len(d.spool_ids()) == 1), d.spool_ids())
+        for name in (b"SMTPIsAuthNetwork", b"SMTPAuthUser", b"ssl.protocol", b"ssl.cipher"):
+            check(envelope_count(d, name) == 0, "unexpected %r" % name)
+        c = tls_ehlo(d)
+        c.cmd("AUTH PLAIN " + plain("bob", PASSWORD), 235)
+        code, lines = send_message(c, "From: bob@mailetd.test\r\n\r\nx\r\n",
+                                   rcpt="x@remote.example", sender="bob@mailetd.test")
+        check(code == 250, lines)
+        c.close()
+        check(wait_for(lambda: len(d.spool_ids()) == 2), d.spool_ids())
+        check(envelope_count(d, b"attr org.apache.james.SMTPIsAuthNetwork=true") == 1,
+              "SMTPIsAuthNetwork")
+        check(envelope_count(d, b"attr org.apache.james.SMTPAuthUser=bob") == 1, "SMTPAuthUser")
+        check(envelope_count(d, b"attr org.apache.james.ssl.protocol=TLSv1.") == 1,
+              "ssl.protocol")
+        check(envelope_count(d, b"attr org.apache.james.ssl.cipher=") == 1, "ssl.cipher")

@@ -165,19 +165,36 @@ def test_disabled_auth():
 
 
 def test_configured_auth_loads_and_says_what_does_not_run():
-    """ConfigurationAuthHook (static accounts) is not a handler mailetd has
-    yet: the file loads, the warning names it, and AUTH stays off
-    (NoAuthCmdHandlerLoader) rather than half-working."""
+    """ConfigurationAuthHook (static accounts) runs: with
+    NoAuthCmdHandlerLoader and AuthCmdHandler named, AUTH exists and the
+    accounts of the file authenticate (any of an account's passwords); a
+    wrong password gets 535; AuthCmdHandler itself is built in (warned)."""
     with running(james_daemon("configured-auth")) as d:
         log = d.log()
-        check("org.apache.james.smtpserver.ConfigurationAuthHook: not supported yet; "
-              "it does not run" in log, log[-2000:])
+        check("ConfigurationAuthHook: not supported yet" not in log, log[-2000:])
+        check("org.apache.james.protocols.smtp.core.esmtp.AuthCmdHandler: built into mailetd"
+              in log, log[-2000:])
         c = session(d)
-        ext = ehlo(c)
-        check(auth_line(ext) == [], ext)
-        code, lines = c.cmd("AUTH PLAIN " + b64("\0noreply-tdrive@domain.tld\0secret123456"))
-        check(code == 500, lines)
+        ehlo(c)
+        code, lines = c.cmd("AUTH PLAIN " + b64("\0noreply-tdrive@domain.tld\0wrong"))
+        check(lines == ["535 5.7.8 Authentication credentials invalid"], lines)
+        code, lines = c.cmd("AUTH PLAIN " + b64("\0noreply-tchat@domain.tld\0secret123456"))
+        check(code == 535, lines)  # another account's password
+        code, lines = c.cmd("AUTH PLAIN " + b64("\0noreply-tdrive@domain.tld\0"
+                                                "here_to_ease_secret_rotation"))
+        check(lines == ["235 2.7.0 Authentication Successful"], lines)
         c.close()
+        c = session(d)
+        ehlo(c)
+        code, lines = c.cmd("AUTH LOGIN " + b64("noreply-tchat@domain.tld"), 334)
+        code, lines = c.cmd(b64("secret234567"))
+        check(lines == ["235 2.7.0 Authentication Successful"], lines)
+        c.close()
+        log = d.log()
+        check('event=auth client=127.0.0.1 mech=LOGIN user="noreply-tchat@domain.tld"' in log
+              or "event=auth client=127.0.0.1 mech=LOGIN user=noreply-tchat@domain.tld" in log,
+              log[-2000:])
+        check("secret" not in log, "a password in the log")
 
 
 def test_tls_socket():

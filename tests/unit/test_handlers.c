@@ -8,6 +8,11 @@
 #include "../../src/config/config.h"
 #include "../../src/core/xmalloc.h"
 #include "../../src/protocol/smtp_parse.h"
+#include "../../src/core/worker.h"
+#include "../../src/spool/spool.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
 
 #include <check.h>
 #include <stdio.h>
@@ -387,7 +392,9 @@ START_TEST(configured_handlers_run_before_core)
 	chain_add(c, &handler_postmaster, NULL, 1);
 	chain_add_core(c, CHAIN_CORE_SMTP);
 	ck_assert_str_eq(c->v[0].def->name, "PostmasterAbuseRcptHook");
-	ck_assert_str_eq(c->v[1].def->name, "AuthRequiredToRelayRcptHook");
+	ck_assert_str_eq(c->v[1].def->name, "MailSizeEsmtpExtension");
+	ck_assert_str_eq(c->v[2].def->name, "UsersRepositoryAuthHook");
+	ck_assert_str_eq(c->v[3].def->name, "AuthRequiredToRelayRcptHook");
 	ck_assert(c->v[1].core && !c->v[0].core);
 	struct smtp_path p = path("TO:<postmaster@elsewhere.example>");
 	ck_assert_int_eq(chain_run(c, CHAIN_RCPT, &hs, &p).verdict, HOOK_OK);
@@ -518,10 +525,12 @@ START_TEST(chain_from_xml_order_skips_and_errors)
 	    "</handlerchain>\n",
 	    &errors);
 	ck_assert_uint_eq(errors, 0);
-	const char *want[] = { "ValidRcptHandler", "MaxRcptHandler", "AuthRequiredToRelayRcptHook",
-		"SenderAuthIdentifyVerificationHook", "AuthRequiredHook", "PostmasterAbuseRcptHook" };
-	ck_assert_uint_eq(c->n, 6);
-	for (size_t i = 0; i < 6; i++)
+	const char *want[] = { "ValidRcptHandler", "MaxRcptHandler", "MailSizeEsmtpExtension",
+		"UsersRepositoryAuthHook", "AuthRequiredToRelayRcptHook",
+		"SenderAuthIdentifyVerificationHook", "AuthRequiredHook", "PostmasterAbuseRcptHook",
+		"ReceivedDataLineFilter", "AddDefaultAttributesMessageHook" };
+	ck_assert_uint_eq(c->n, 10);
+	for (size_t i = 0; i < 10; i++)
 		ck_assert_str_eq(c->v[i].def->name, want[i]);
 	ck_assert_uint_eq(c->nskipped, 1);
 	ck_assert_str_eq(c->skipped[0].cls, "org.apache.james.crowdsec.CrowdsecEhloHook");
@@ -533,7 +542,7 @@ START_TEST(chain_from_xml_order_skips_and_errors)
 	    &errors);
 	ck_assert_uint_eq(errors, 0);
 	ck_assert_int_eq(c->core_set, CHAIN_CORE_SMTP_NOAUTH);
-	ck_assert_uint_eq(c->n, 3);
+	ck_assert_uint_eq(c->n, 7);
 	chain_free(c);
 
 	const char *bad[] = {
@@ -761,9 +770,11 @@ START_TEST(lifespan_and_attribute)
 	unsigned long long sz = 1;
 	hs.relaying_allowed = true;
 	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
-	ck_assert_uint_eq(hs.nattrs, 1);
+	/* The configured hook first, then the core default attributes. */
+	ck_assert_uint_eq(hs.nattrs, 2);
 	ck_assert_str_eq(hs.attr_names[0], "tag");
 	ck_assert_str_eq(hs.attr_values[0], "v1");
+	ck_assert_str_eq(hs.attr_names[1], "org.apache.james.SMTPIsAuthNetwork");
 	chain_done(c);
 }
 END_TEST
@@ -1099,6 +1110,323 @@ START_TEST(future_release_chain)
 }
 END_TEST
 
+/* A message hook that accepts at once (skips the later message hooks). */
+static struct hook_result
+ok_message(const struct hook_session *s, unsigned long long size)
+{
+	(void)s;
+	(void)size;
+	return (struct hook_result){ .verdict = HOOK_OK };
+}
+
+static const struct handler_def handler_ok_message = { .name = "OkMessage",
+	.message = ok_message };
+
+static const char *
+attr_of(const char *name)
+{
+	for (size_t i = 0; i < hs.nattrs; i++)
+		if (strcmp(hs.attr_names[i], name) == 0)
+			return hs.attr_values[i];
+	return NULL;
+}
+
+START_TEST(default_attributes)
+{
+	unsigned long long sz = 10;
+	/* Nothing to say about a plain, unauthenticated session. */
+	ck_assert_int_eq(chain_run(chain_core(), CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_DECLINED);
+	ck_assert_uint_eq(hs.nattrs, 0);
+	/* Relaying allowed (authorizedAddresses): only SMTPIsAuthNetwork. */
+	hs.relaying_allowed = true;
+	chain_run(chain_core(), CHAIN_MESSAGE, &hs, &sz);
+	ck_assert_uint_eq(hs.nattrs, 1);
+	ck_assert_str_eq(attr_of("org.apache.james.SMTPIsAuthNetwork"), "true");
+	/* AUTH under TLS: all four, each once. */
+	hs.nattrs = 0;
+	hs.authenticated = true;
+	hs.auth_user = "bob";
+	hs.tls_active = true;
+	hs.tls_version = "TLSv1.3";
+	hs.tls_cipher = "TLS_AES_256_GCM_SHA384";
+	chain_run(chain_core(), CHAIN_MESSAGE, &hs, &sz);
+	chain_run(chain_core(), CHAIN_MESSAGE, &hs, &sz);
+	ck_assert_uint_eq(hs.nattrs, 4);
+	ck_assert_str_eq(attr_of("org.apache.james.SMTPAuthUser"), "bob");
+	ck_assert_str_eq(attr_of("org.apache.james.ssl.protocol"), "TLSv1.3");
+	ck_assert_str_eq(attr_of("org.apache.james.ssl.cipher"), "TLS_AES_256_GCM_SHA384");
+	/* A configured OK skips the core message hooks; chain_run_always
+	 * still sets the default attributes. */
+	hs.nattrs = 0;
+	struct chain *c = chain_new();
+	chain_add(c, &handler_ok_message, NULL, 1);
+	chain_add_core(c, CHAIN_CORE_SMTP);
+	ck_assert_int_eq(chain_run(c, CHAIN_MESSAGE, &hs, &sz).verdict, HOOK_OK);
+	ck_assert_uint_eq(hs.nattrs, 0);
+	chain_run_always(c, &hs, sz);
+	ck_assert_uint_eq(hs.nattrs, 4);
+	ck_assert_str_eq(attr_of("org.apache.james.SMTPIsAuthNetwork"), "true");
+	chain_free(c);
+}
+END_TEST
+
+START_TEST(mail_size_decisions)
+{
+	const struct chain *c = chain_core();
+	chain_session_begin(c, &hs);
+	/* EHLO: "SIZE <max>", or "SIZE" without a limit; core, not configured. */
+	const char *kw[4];
+	ck_assert_uint_eq(chain_ehlo_keywords(c, &hs, kw, 4), 0);
+	ck_assert_uint_eq(chain_ehlo_core_keywords(c, &hs, kw, 4), 1);
+	ck_assert_str_eq(kw[0], "SIZE");
+	srv.max_message_size = 1024;
+	ck_assert_uint_eq(chain_ehlo_core_keywords(c, &hs, kw, 4), 1);
+	ck_assert_str_eq(kw[0], "SIZE 1024");
+	/* MAIL SIZE=: declared, checked against the limit. */
+	ck_assert(chain_mail_param_declared(c, "size", 4));
+	struct hook_param p = { .name = "SIZE", .value = "1024" };
+	ck_assert_int_eq(chain_run(c, CHAIN_MAIL_PARAM, &hs, &p).verdict, HOOK_DECLINED);
+	p.value = "1025";
+	struct hook_result r = chain_run(c, CHAIN_MAIL_PARAM, &hs, &p);
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	ck_assert_int_eq(r.code, 552);
+	ck_assert_str_eq(r.ecode, "5.3.4");
+	ck_assert_str_eq(r.text, "Message size exceeds fixed maximum message size");
+	const char *bad[] = { "", "abc", "-1", "12x", "123456789012345678901" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p.value = bad[i];
+		r = chain_run(c, CHAIN_MAIL_PARAM, &hs, &p);
+		ck_assert_int_eq(r.verdict, HOOK_DENY);
+		ck_assert_int_eq(r.code, 501);
+		ck_assert_str_eq(r.text, "Syntactically incorrect value for SIZE parameter");
+	}
+	/* The end of the data: the decoder's count and its too_big. */
+	ck_assert_int_eq(chain_data_end(c, &hs, 1024, false).verdict, HOOK_DECLINED);
+	r = chain_data_end(c, &hs, 1024, true);
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	ck_assert_int_eq(r.code, 552);
+	ck_assert_int_eq(chain_data_end(c, &hs, 1025, false).code, 552);
+	srv.max_message_size = 0; /* no limit */
+	p.value = "99999999999";
+	ck_assert_int_eq(chain_run(c, CHAIN_MAIL_PARAM, &hs, &p).verdict, HOOK_DECLINED);
+	ck_assert_int_eq(chain_data_end(c, &hs, 99999999999ULL, false).verdict, HOOK_DECLINED);
+	chain_session_end(c, &hs);
+}
+END_TEST
+
+/* Runs the data_begin filters of the core chain into a spool message; returns what they wrote. */
+static char *
+received_text_of(const struct chain *chain)
+{
+	char dir[] = "/tmp/mailetd-test-received-XXXXXX", err[200];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct spool *sp = spool_open(dir, false, 1, err, sizeof(err));
+	ck_assert_msg(sp != NULL, "%s", err);
+	char id[ID_LEN + 1];
+	struct spool_msg *m = spool_msg_new(sp, "spool", id);
+	ck_assert_ptr_nonnull(m);
+	hs.msgid = id;
+	hs.data_msg = m;
+	hs.data_failed = false;
+	chain_data_begin(chain, &hs);
+	ck_assert(!hs.data_failed);
+	hs.data_msg = NULL;
+	hs.msgid = NULL;
+	int fd = spool_msg_reader(m);
+	ck_assert_int_ge(fd, 0);
+	static char buf[2048];
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	close(fd);
+	spool_msg_abort(m);
+	spool_close(sp);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	/* The id is random: put a fixed one in its place. */
+	char *p = strstr(buf, id);
+	ck_assert_ptr_nonnull(p);
+	memset(p, 'I', strlen(id));
+	return buf;
+}
+
+static char *
+received_text(void)
+{
+	return received_text_of(chain_core());
+}
+
+/* A configured data line filter that writes a header field at the start. */
+static void
+test_data_begin(const struct hook_session *s)
+{
+	hook_data_write(s, "X-Filter: yes\r\n", 15);
+}
+
+static const struct handler_def handler_test_filter = { .name = "TestFilter",
+	.data_begin = test_data_begin };
+
+START_TEST(received_header_filter)
+{
+	srv.hello_name = (char *)"mx.example";
+	hs.helo = "client.example";
+	hs.protocol = "ESMTP";
+	const char *one[] = { "bob@mailetd.test" };
+	hs.rcpts = one;
+	hs.nrcpts = 1;
+	char *h = received_text();
+	char idx[ID_LEN + 1];
+	memset(idx, 'I', ID_LEN);
+	idx[ID_LEN] = '\0';
+	char want[512];
+	snprintf(want, sizeof(want),
+	    "Received: from client.example ([192.0.2.7])\r\n\tby mx.example (mailetd) with "
+	    "ESMTP id %s\r\n\tfor <bob@mailetd.test>; ", idx);
+	ck_assert_msg(strncmp(h, want, strlen(want)) == 0, "%s", h);
+	ck_assert(strlen(h) > 2 && strcmp(h + strlen(h) - 2, "\r\n") == 0);
+	/* Two recipients: none named; under TLS, James's comment. */
+	const char *two[] = { "bob@mailetd.test", "carol@mailetd.test" };
+	hs.rcpts = two;
+	hs.nrcpts = 2;
+	hs.tls_active = true;
+	hs.tls_version = "TLSv1.3";
+	hs.tls_cipher = "TLS_AES_128_GCM_SHA256";
+	hs.protocol = "ESMTPS";
+	h = received_text();
+	snprintf(want, sizeof(want),
+	    "Received: from client.example ([192.0.2.7])\r\n\t(using TLSv1.3 with cipher "
+	    "TLS_AES_128_GCM_SHA256)\r\n\tby mx.example (mailetd) with ESMTPS id %s;\r\n\t", idx);
+	ck_assert_msg(strncmp(h, want, strlen(want)) == 0, "%s", h);
+	ck_assert_ptr_null(strstr(h, "bob@"));
+	/* A configured filter's lines come below the core Received header. */
+	struct chain *c = chain_new();
+	chain_add(c, &handler_test_filter, NULL, 1);
+	chain_add_core(c, CHAIN_CORE_SMTP);
+	h = received_text_of(c);
+	chain_free(c);
+	ck_assert_msg(strncmp(h, "Received: from client.example", 29) == 0, "%s", h);
+	char *f = strstr(h, "X-Filter: yes\r\n");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f, "X-Filter: yes\r\n");
+	/* No writer (not in a data_begin): the failure is recorded. */
+	hs.data_failed = false;
+	ck_assert_int_eq(hook_data_write(&hs, "x\r\n", 3), -1);
+	ck_assert(hs.data_failed);
+}
+END_TEST
+
+static struct hook_result
+auth_run(const struct chain *c, const char *user, const char *pw)
+{
+	struct hook_auth a = { .user = user, .ulen = strlen(user), .pass = pw,
+		.plen = strlen(pw), .mech = "PLAIN" };
+	hs.auth_name[0] = '\0';
+	return chain_run(c, CHAIN_AUTH, &hs, &a);
+}
+
+START_TEST(configuration_auth_hook)
+{
+	struct chain *c = chain_ok(
+	    "<handlerchain><handler class=\"org.apache.james.smtpserver.ConfigurationAuthHook\">"
+	    "<accounts><account><username>app@domain.tld</username><passwords>"
+	    "<password>one</password><password>two</password></passwords></account>"
+	    "<account><username>other@domain.tld</username><passwords><password>three</password>"
+	    "</passwords></account></accounts></handler></handlerchain>");
+	ck_assert_str_eq(c->v[0].def->name, "ConfigurationAuthHook");
+	/* Any of the account's passwords; the hook names the user. */
+	ck_assert_int_eq(auth_run(c, "app@domain.tld", "one").verdict, HOOK_OK);
+	ck_assert_str_eq(hs.auth_name, "app@domain.tld");
+	ck_assert_int_eq(auth_run(c, "app@domain.tld", "two").verdict, HOOK_OK);
+	ck_assert_int_eq(auth_run(c, "other@domain.tld", "three").verdict, HOOK_OK);
+	ck_assert_str_eq(hs.auth_name, "other@domain.tld");
+	/* Anything else declines (no users repository here: all decline). */
+	ck_assert_int_eq(auth_run(c, "app@domain.tld", "three").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(auth_run(c, "app@domain.tld", "on").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(auth_run(c, "app@domain.tld", "onex").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(auth_run(c, "app@domain.tl", "one").verdict, HOOK_DECLINED);
+	ck_assert_int_eq(auth_run(c, "nobody", "one").verdict, HOOK_DECLINED);
+	ck_assert_str_eq(hs.auth_name, "");
+	chain_done(c);
+
+	/* Configuration errors. */
+	const char *bad[] = {
+		"<handlerchain><handler class=\"ConfigurationAuthHook\"/></handlerchain>",
+		"<handlerchain><handler class=\"ConfigurationAuthHook\"><accounts><account>"
+		"<username>a</username></account></accounts></handler></handlerchain>",
+		"<handlerchain><handler class=\"ConfigurationAuthHook\"><accounts><account>"
+		"<passwords><password>p</password></passwords></account></accounts></handler>"
+		"</handlerchain>",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t errors;
+		struct chain *b = chain_from(bad[i], &errors);
+		ck_assert_msg(errors > 0, "%s", bad[i]);
+		chain_free(b);
+	}
+}
+END_TEST
+
+/* The users repository's auth hook answers PENDING and resumes from the pool. */
+static struct hook_result auth_resumed;
+static int auth_resumes;
+
+static void
+auth_resume_cb(void *arg, struct hook_result r)
+{
+	auth_resumed = r;
+	auth_resumes++;
+	event_base_loopbreak(arg);
+}
+
+static struct hook_result
+users_auth_wait(struct event_base *base, const char *user, const char *pw)
+{
+	auth_resumes = 0;
+	struct hook_result r = auth_run(chain_core(), user, pw);
+	if (r.verdict != HOOK_PENDING)
+		return r;
+	struct timeval tv = { .tv_sec = 20 };
+	struct event *guard = evtimer_new(base, NULL, NULL);
+	evtimer_add(guard, &tv);
+	event_base_loop(base, 0);
+	event_free(guard);
+	ck_assert_int_eq(auth_resumes, 1);
+	return auth_resumed;
+}
+
+START_TEST(users_repository_auth_hook)
+{
+	evthread_use_pthreads(); /* the pool wakes the loop from its thread */
+	struct event_base *base = event_base_new();
+	struct worker_pool *pool = worker_pool_new(1);
+	hs.base = base;
+	hs.workers = pool;
+	hs.resume = auth_resume_cb;
+	hs.resume_arg = base;
+	chain_session_begin(chain_core(), &hs);
+	struct hook_result r = users_auth_wait(base, "bob", "pw");
+	ck_assert_int_eq(r.verdict, HOOK_OK);
+	ck_assert_str_eq(hs.auth_name, "bob");
+	r = users_auth_wait(base, "bob", "wrong");
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	ck_assert_int_eq(r.code, 535);
+	ck_assert_str_eq(r.ecode, "5.7.8");
+	ck_assert_str_eq(hs.auth_name, "");
+	r = users_auth_wait(base, "nobody", "pw");
+	ck_assert_int_eq(r.verdict, HOOK_DENY);
+	/* No worker pool: a temporary failure, at once. */
+	hs.workers = NULL;
+	r = auth_run(chain_core(), "bob", "pw");
+	ck_assert_int_eq(r.verdict, HOOK_DENYSOFT);
+	ck_assert_int_eq(r.code, 454);
+	chain_session_end(chain_core(), &hs);
+	hs.base = NULL;
+	worker_pool_free(pool);
+	event_base_free(base);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1125,6 +1453,10 @@ main(void)
 	tcase_add_test(tc, dsn_parameters);
 	tcase_add_test(tc, future_release_decisions);
 	tcase_add_test(tc, future_release_chain);
+	tcase_add_test(tc, default_attributes);
+	tcase_add_test(tc, mail_size_decisions);
+	tcase_add_test(tc, received_header_filter);
+	tcase_add_test(tc, configuration_auth_hook);
 	suite_add_tcase(s, tc);
 	TCase *tu = tcase_create("users");
 	tcase_add_checked_fixture(tu, setup_users, teardown_users);
@@ -1134,6 +1466,7 @@ main(void)
 	tcase_add_loop_test(tu, verify_identity_from_header, 0,
 	    sizeof(from_cases) / sizeof(from_cases[0]));
 	tcase_add_test(tu, valid_rcpt_users);
+	tcase_add_test(tu, users_repository_auth_hook);
 	suite_add_tcase(s, tu);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
