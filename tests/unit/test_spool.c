@@ -1477,6 +1477,10 @@ START_TEST(test_pool)
 		ck_assert_int_eq(recs[i].err, 0);
 	ck_assert_int_eq(count_dir(path_in("queue/spool")), pool);
 	ck_assert_int_eq(count_tmp(), 0);
+	/* The committer refills after it has posted the batch's callbacks:
+	 * give it up to 5 s. */
+	for (int t = 0; t < 500 && count_dir(path_in("tmp")) <= pool / 2; t++)
+		usleep(10000);
 	ck_assert_int_gt(count_dir(path_in("tmp")), pool / 2);
 	free(recs);
 	spool_close(sp);
