@@ -62,6 +62,12 @@ class TestFailure(Exception):
     pass
 
 
+class TestSkipped(Exception):
+    """Raised by a test that cannot run here (say, without the James corpus
+    beside the project); run.py reports it as SKIP, neither passed nor failed."""
+    pass
+
+
 def check(cond, msg):
     if not cond:
         raise TestFailure(msg)

@@ -30,7 +30,8 @@ def main():
     lib.SANITIZER = a.sanitizer
     tag = " [asan]" if a.sanitizer else ""
 
-    passed = failed = 0
+    passed = failed = skipped = 0
+    failures = []  # repeated at the end: a CI page may show only the tail
     for path in sorted(glob.glob(os.path.join(here, "test_*.py"))):
         name = os.path.splitext(os.path.basename(path))[0]
         spec = importlib.util.spec_from_file_location(name, path)
@@ -45,12 +46,19 @@ def main():
                 getattr(mod, fn)()
                 passed += 1
                 print("PASS %s%s (%.1fs)" % (full, tag, time.time() - t0), flush=True)
+            except lib.TestSkipped as e:
+                skipped += 1
+                print("SKIP %s%s: %s" % (full, tag, e), flush=True)
             except Exception as e:  # a test failure or a crash of the test
                 failed += 1
                 print("FAIL %s%s: %s" % (full, tag, e), flush=True)
+                failures.append("FAIL %s%s: %s" % (full, tag, str(e)[:300]))
                 if not isinstance(e, lib.TestFailure):
                     traceback.print_exc()
-    print("integration%s: %d passed, %d failed" % (tag, passed, failed))
+    for line in failures:
+        print(line)
+    print("integration%s: %d passed, %d failed%s" %
+          (tag, passed, failed, " (%d skipped)" % skipped if skipped else ""))
     return 1 if failed else 0
 
 

@@ -44,8 +44,7 @@ def check_dir(files):
 
 def test_james_corpus_passes_config_test():
     if not os.path.isdir(JAMES):
-        print("SKIPPED: James corpus not found at %s (set JAMES_CONF)" % JAMES)
-        return
+        raise lib.TestSkipped("James corpus not found at %s (set JAMES_CONF)" % JAMES)
     smtp = sorted(glob.glob(os.path.join(JAMES, "*", "smtpserver*.xml")))
     doms = sorted(glob.glob(os.path.join(JAMES, "*", "domainlist.xml")))
     dnss = sorted(glob.glob(os.path.join(JAMES, "*", "dnsservice.xml")))
@@ -66,8 +65,7 @@ def test_james_corpus_passes_config_test():
 
 def test_james_lmtp_corpus_passes_config_test():
     if not os.path.isdir(JAMES):
-        print("SKIPPED: James corpus not found at %s (set JAMES_CONF)" % JAMES)
-        return
+        raise lib.TestSkipped("James corpus not found at %s (set JAMES_CONF)" % JAMES)
     lmtp = sorted(glob.glob(os.path.join(JAMES, "*", "lmtpserver.xml")) +
                   glob.glob(os.path.join(JAMES, "protocols-lmtp-tests", "*.xml")))
     check(len(lmtp) >= 10, "LMTP corpus looks small: %r" % lmtp)

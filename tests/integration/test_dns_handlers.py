@@ -476,8 +476,7 @@ def test_james_sample_dns_handlers_load_unchanged():
     from test_handlers import check_dir
     src = os.path.join(JAMES, "spring-app", "smtpserver.xml")
     if not os.path.isfile(src):
-        print("SKIPPED: James corpus not found at %s (set JAMES_CONF)" % JAMES)
-        return
+        raise lib.TestSkipped("James corpus not found at %s (set JAMES_CONF)" % JAMES)
     names = ("DNSRBLHandler|SPFHandler|ResolvableEhloHeloHandler|"
              "ReverseEqualsEhloHeloHandler|ValidSenderDomainHandler|URIRBLHandler")
     pat = re.compile(r'<!--((?:(?!-->).)*?<handler class="org\.apache\.james\.smtpserver\.'

@@ -307,8 +307,7 @@ def parse_chains(out):
 
 def test_corpus_chains():
     if not os.path.isdir(JAMES):
-        print("SKIPPED: James corpus not found at %s (set JAMES_CONF)" % JAMES)
-        return
+        raise lib.TestSkipped("James corpus not found at %s (set JAMES_CONF)" % JAMES)
     for rel, want in sorted(EXPECTED.items()):
         name = "lmtpserver.xml" if os.path.basename(rel).startswith("lmtp") else "smtpserver.xml"
         rc, out, err = check_dir([(os.path.join(JAMES, rel), name)])

@@ -527,8 +527,7 @@ class PrivatePostfix:
 def test_lmtp_postfix_delivers_through_lmtp_client():
     why = postfix_available()
     if why:
-        print("SKIPPED: %s" % why)
-        return
+        raise lib.TestSkipped(why)
     t0 = time.time()
     d = lmtp_daemon()
     os.chmod(d.dir, 0o755)  # Postfix's lmtp runs as user postfix and needs the socket

@@ -1,5 +1,6 @@
 """Relay authorization: never an open relay."""
 from lib import Client, check, daemon, greet
+import lib
 
 TRICKS = [
     "<victim@elsewhere.example>",
@@ -77,8 +78,7 @@ def test_ipv6_bind_and_ipv6_authorized_prefix():
         probe.bind(("::1", 0))
         probe.close()
     except OSError:
-        print("SKIPPED: no IPv6 loopback on this machine")
-        return
+        raise lib.TestSkipped("no IPv6 loopback on this machine")
     with daemon(bind="[::1]:%d" % port, port=port, authorized="::1/128") as d:
         s = socket.create_connection(("::1", port), timeout=10)
         c = Client.__new__(Client)

@@ -113,8 +113,7 @@ class RealSpamd:
 
 def test_spamassassin_real_spamd():
     if not os.path.exists(SPAMD):
-        print("SKIPPED: %s not installed (build-aux/install-deps.sh installs spamd)" % SPAMD)
-        return
+        raise lib.TestSkipped("%s not installed (build-aux/install-deps.sh installs spamd)" % SPAMD)
     sa = RealSpamd()
     try:
         sa.wait_ready()
