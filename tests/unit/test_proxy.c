@@ -349,26 +349,36 @@ struct piece {
 	const uint8_t *p;
 	size_t len;
 	struct event *ev;
+	const struct reader_result *res;
+	size_t *written;
 };
 
+/* Writes one piece, unless the reader is done already. */
 static void
 piece_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct piece *pc = arg;
+	if (pc->res->calls != 0)
+		return;
 	ck_assert(write(pc->fd, pc->p, pc->len) == (ssize_t)pc->len);
+	*pc->written += pc->len;
 }
 
 /*
- * Sends data to a reader in pieces of step octets, one every 5 ms, then
- * runs the loop until the reader is done (or 2 s). Returns the number of
- * octets left unread in the socket after it.
+ * Sends data to a reader in pieces of step octets, one every 5 ms, until
+ * the reader is done, running the loop until then (or 2 s). Returns the
+ * number of octets left unread in the socket after it; *written (if not
+ * NULL) is how many were sent. On a busy machine timers run late and
+ * several pieces may be in the socket when the reader sees the end of
+ * the header: the reader must leave them there.
  */
 static size_t
-run_reader(const uint8_t *data, size_t len, size_t step, unsigned timeout_s,
-    struct reader_result *res)
+run_reader_n(const uint8_t *data, size_t len, size_t step, unsigned timeout_s,
+    struct reader_result *res, size_t *written)
 {
+	size_t sent = 0;
 	int sv[2];
 	ck_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
 	struct event_base *base = event_base_new();
@@ -380,6 +390,8 @@ run_reader(const uint8_t *data, size_t len, size_t step, unsigned timeout_s,
 		pcs[i].fd = sv[1];
 		pcs[i].p = data + i * step;
 		pcs[i].len = len - i * step < step ? len - i * step : step;
+		pcs[i].res = res;
+		pcs[i].written = &sent;
 		pcs[i].ev = evtimer_new(base, piece_cb, &pcs[i]);
 		struct timeval tv = { 0, (suseconds_t)(5000 * (i + 1)) };
 		evtimer_add(pcs[i].ev, &tv);
@@ -394,19 +406,32 @@ run_reader(const uint8_t *data, size_t len, size_t step, unsigned timeout_s,
 	event_base_free(base);
 	close(sv[0]);
 	close(sv[1]);
+	if (written != NULL)
+		*written = sent;
 	return n > 0 ? (size_t)n : 0;
+}
+
+static size_t
+run_reader(const uint8_t *data, size_t len, size_t step, unsigned timeout_s,
+    struct reader_result *res)
+{
+	return run_reader_n(data, len, step, timeout_s, res, NULL);
 }
 
 START_TEST(reader_split_reads)
 {
 	struct reader_result res;
 	const char *v1 = "PROXY TCP4 127.0.0.2 127.0.0.1 40000 25\r\nEHLO x\r\n";
-	/* one octet at a time: the header is consumed, "EHLO x\r\n" is left */
-	size_t left = run_reader((const uint8_t *)v1, strlen(v1), 1, 5, &res);
+	const size_t hlen = strlen("PROXY TCP4 127.0.0.2 127.0.0.1 40000 25\r\n");
+	/* one octet at a time: exactly the header is consumed; whatever was
+	 * sent after it before the reader finished stays in the socket */
+	size_t written;
+	size_t left = run_reader_n((const uint8_t *)v1, strlen(v1), 1, 5, &res, &written);
 	ck_assert_int_eq(res.calls, 1);
 	ck_assert_msg(res.ok, "%s", res.why);
 	ck_assert_uint_eq(res.h.sport, 40000);
-	ck_assert_uint_eq(left, 0); /* the rest was sent after done: see below */
+	ck_assert_uint_ge(written, hlen);
+	ck_assert_uint_eq(left, written - hlen);
 
 	/* all in one write: exactly the header is taken */
 	left = run_reader((const uint8_t *)v1, strlen(v1), strlen(v1), 5, &res);
