@@ -127,8 +127,9 @@ struct hook_session {
 	unsigned long long lifespan_ms;
 
 	/* Message hooks: the header block of the message as the client sent
-	 * it (before the blank line; at most HOOK_HEADERS_MAX octets kept),
-	 * and its real size and number of header fields. */
+	 * it, after the data_line filters (before the blank line; at most
+	 * HOOK_HEADERS_MAX octets kept), and its real size and number of
+	 * header fields. */
 	const char *headers;
 	size_t headers_len;
 	bool headers_truncated;           /* the block is longer than what is kept */
@@ -262,7 +263,8 @@ struct handler_def {
 	 * RCPT parameter gets 504 (james.md 1b.3). */
 	const char *const *rcpt_params;
 	struct hook_result (*unknown)(const struct hook_session *s, const char *verb);
-	/* After the end of data, before the message is committed; s->headers is set. */
+	/* After the end of data, before the message is committed; s->headers
+	 * is set; size is the data stored (after the data_line filters). */
 	struct hook_result (*message)(const struct hook_session *s, unsigned long long size);
 	/* The message hook also runs when an earlier message hook answered
 	 * OK (chain_run_always): for core hooks whose work must not be lost
