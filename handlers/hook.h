@@ -197,10 +197,11 @@ enum hook_line_where {
 
 /*
  * One line (or piece of a line) for a data_line filter. A line longer than
- * HOOK_LINE_MAX (BDAT has no line limit; DATA's is maxlinelength) comes in
- * pieces: every piece but the last has more set, every piece but the first
- * has cont set. A piece never ends between the CR and the LF of a CRLF.
- * The last line of a BDAT message may lack CRLF (more is then false).
+ * HOOK_LINE_MAX (maxlinelength may be larger, and a longer line is
+ * refused only at the end of the data) comes in pieces: every piece but
+ * the last has more set, every piece but the first has cont set. A
+ * piece never ends between the CR and the LF of a CRLF. The last line of
+ * a BDAT message may lack CRLF (more is then false).
  */
 struct hook_line {
 	const char *data;             /* the octets, with the line's CRLF */

@@ -138,3 +138,29 @@ def test_drop_headers_bad_name_stops_startup():
     check(rc == 1, "status %d: %s" % (rc, err))
     want = '%s/smtpserver.xml:20: <header>: "Resent Bcc" is not a header field name' % d.conf
     check(want in err, err)
+
+
+def test_drop_headers_long_lines_bdat():
+    """Lines longer than a filter's piece (8 KiB; maxlinelength is raised
+    here): a long Bcc goes whole, a long field and a long body line stay
+    byte for byte."""
+    with running(chain_daemon(DROP, maxline=100000)) as d:
+        c = lib.greet(d.port)
+        c.cmd("MAIL FROM:<alice@example.org>", 250)
+        c.cmd("RCPT TO:<bob@mailetd.test>", 250)
+        keep = b"X-Long: " + b"k" * 30000 + b"\r\n"
+        body = b"Bcc: keep-me " + b"b" * 40000 + b"\r\nend"
+        raw = (b"Bcc: " + b"x" * 25000 + b"\r\n\t" + b"y" * 9000 + b"\r\n" + keep +
+               b"Return-Path: <" + b"r" * 17000 + b">\r\n\r\n" + body)
+        for i in range(0, len(raw), 7001):
+            part = raw[i:i + 7001]
+            last = b" LAST" if i + 7001 >= len(raw) else b""
+            c.send(b"BDAT %d%s\r\n" % (len(part), last) + part)
+            code, lines = c.read_reply()
+            check(code == 250, lines)
+        c.cmd("QUIT", 221)
+        ids = wait_for(d.spool_ids)
+        check(len(ids) == 1, ids)
+        data = d.spool_cat(ids[0])
+        check(data.endswith(b"\r\n" + keep + b"\r\n" + body), data[-200:])
+        check(b"xxxx" not in data and b"yyyy" not in data and b"rrrr" not in data, len(data))
