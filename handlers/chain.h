@@ -111,6 +111,32 @@ void chain_data_begin(const struct chain *c, struct hook_session *s);
 struct hook_result chain_data_end(const struct chain *c, struct hook_session *s,
     unsigned long long size, bool too_big);
 
+/*
+ * Data line filters, data_line (hook.h; chain_lines.c). When the chain has
+ * one (chain_has_data_line), the session makes a line splitter per
+ * message with chain_lines_new (max: the longest piece a filter gets, at
+ * least 2; the session uses HOOK_LINE_MAX; the caller owns the result,
+ * chain_lines_free(NULL) is a no-op) and feeds it the message data in
+ * chunks of any size with chain_lines_feed: it cuts them into lines
+ * (pieces of at most max octets, never between CR and LF; the cuts do not
+ * depend on the chunking), runs every data_line filter in chain order and
+ * hands what the last one passes on to sink. chain_lines_end passes on a
+ * last line without CRLF. Both return HOOK_RESULT_DECLINED, or the first
+ * DENY, DENYSOFT or DISCONNECT (defaults filled; PENDING becomes 451):
+ * from then on the splitter takes nothing and returns that answer again
+ * (chain_lines_result too). Untrusted input: memory is bounded by max.
+ */
+struct chain_lines;
+typedef void chain_sink_fn(void *arg, const char *data, size_t len);
+bool chain_has_data_line(const struct chain *c);
+struct chain_lines *chain_lines_new(const struct chain *c, size_t max);
+void chain_lines_free(struct chain_lines *l);
+struct hook_result chain_lines_feed(struct chain_lines *l, struct hook_session *s,
+    const char *data, size_t len, chain_sink_fn *sink, void *arg);
+struct hook_result chain_lines_end(struct chain_lines *l, struct hook_session *s,
+    chain_sink_fn *sink, void *arg);
+struct hook_result chain_lines_result(const struct chain_lines *l);
+
 /* Fills what a result leaves out with the verdict's defaults (1b.3). */
 struct hook_result chain_defaults(struct hook_result r);
 

@@ -127,8 +127,9 @@ struct hook_session {
 	unsigned long long lifespan_ms;
 
 	/* Message hooks: the header block of the message as the client sent
-	 * it (before the blank line; at most HOOK_HEADERS_MAX octets kept),
-	 * and its real size and number of header fields. */
+	 * it, after the data_line filters (before the blank line; at most
+	 * HOOK_HEADERS_MAX octets kept), and its real size and number of
+	 * header fields. */
 	const char *headers;
 	size_t headers_len;
 	bool headers_truncated;           /* the block is longer than what is kept */
@@ -178,6 +179,49 @@ struct hook_session {
 
 #define HOOK_HEADERS_MAX (64 * 1024)
 
+/*
+ * Data line filters, data_line: where a line is in the stream the filter
+ * sees (James's SeparatingDataLineFilter). The header block runs to the
+ * first empty line (octets other than CR before its LF: none), which is
+ * the separator; everything after it is body. Each filter has its own
+ * view: what the earlier filters dropped or added counts.
+ */
+enum hook_line_where {
+	HOOK_LINE_HEADER,
+	HOOK_LINE_SEPARATOR,
+	HOOK_LINE_BODY,
+};
+
+/* Longest piece of a line a data_line filter is given (octets, CRLF included). */
+#define HOOK_LINE_MAX 8192
+
+/*
+ * One line (or piece of a line) for a data_line filter. A line longer than
+ * HOOK_LINE_MAX (maxlinelength may be larger, and a longer line is
+ * refused only at the end of the data) comes in pieces: every piece but
+ * the last has more set, every piece but the first has cont set. A
+ * piece never ends between the CR and the LF of a CRLF. The last line of
+ * a BDAT message may lack CRLF (more is then false).
+ */
+struct hook_line {
+	const char *data;             /* the octets, with the line's CRLF */
+	size_t len;
+	enum hook_line_where where;   /* of the line this piece belongs to */
+	bool cont;                    /* continues a line given in an earlier call */
+	bool more;                    /* the line goes on in a later call (unless the
+	                                 message ends first) */
+	/*
+	 * The filter's answer when it does not pass the line on unchanged:
+	 * replaced = true and out[0..out_len) (static, or the handler's own
+	 * and untouched until its next call) is passed on instead: zero
+	 * octets drop the line, several lines are split again for the later
+	 * filters, each seeing them as lines of its own stream.
+	 */
+	bool replaced;
+	const char *out;
+	size_t out_len;
+};
+
 /* Where a hook call is: which hook, and the handler it stopped at. */
 enum chain_hook {
 	CHAIN_CONNECT,
@@ -220,7 +264,8 @@ struct handler_def {
 	 * RCPT parameter gets 504 (james.md 1b.3). */
 	const char *const *rcpt_params;
 	struct hook_result (*unknown)(const struct hook_session *s, const char *verb);
-	/* After the end of data, before the message is committed; s->headers is set. */
+	/* After the end of data, before the message is committed; s->headers
+	 * is set; size is the data stored (after the data_line filters). */
 	struct hook_result (*message)(const struct hook_session *s, unsigned long long size);
 	/* The message hook also runs when an earlier message hook answered
 	 * OK (chain_run_always): for core hooks whose work must not be lost
@@ -242,6 +287,21 @@ struct handler_def {
 	 * Neither may answer PENDING.
 	 */
 	void (*data_begin)(const struct hook_session *s);
+	/*
+	 * data_line (James's DataLineFilter.onLine): every line of the
+	 * message as the client sent it (dot-unstuffed; DATA, BDAT, LMTP),
+	 * after data_begin, in chain order; each filter sees what the earlier
+	 * ones passed on, and what the last passes on is stored (the Received
+	 * header of data_begin is not a line here). DECLINED or OK passes the
+	 * line on as line->replaced says; DENY, DENYSOFT or DISCONNECT stop
+	 * the filters: the rest of the message is read and thrown away and
+	 * the answer is the reply to the end of the data (DATA's "." or the
+	 * BDAT chunk in progress), before data_end and the message hooks; no
+	 * PENDING (451). A chain without data_line costs nothing: the data
+	 * is then not split into lines at all. Per-transaction state goes in
+	 * the state slot (compare s->tx_serial).
+	 */
+	struct hook_result (*data_line)(const struct hook_session *s, struct hook_line *line);
 	struct hook_result (*data_end)(const struct hook_session *s, unsigned long long size,
 	    bool too_big);
 	/*

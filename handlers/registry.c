@@ -29,6 +29,8 @@ static const struct handler_def *const registry[] = {
 	&handler_spamassassin,
 	&handler_greylist,
 	&handler_set_mime_header,
+	&handler_drop_headers,
+	&handler_header_checks,
 	&handler_dnsrbl,
 	&handler_resolvable_helo,
 	&handler_reverse_helo,

@@ -63,6 +63,11 @@ int future_release_parse_instant(const char *v, long long *secs, int *nanos);
 /* URIRBLHandler: host names of URLs in the body looked up in URI blocklists. */
 extern const struct handler_def handler_urirbl;
 
+/* DropHeadersFilter: removes header fields (Postfix's message_drop_headers). */
+extern const struct handler_def handler_drop_headers;
+/* HeaderChecksFilter: refuses messages by regular expressions (Postfix's header_checks). */
+extern const struct handler_def handler_header_checks;
+
 /* SetMimeHeaderHandler: a header field on top of every message. */
 extern const struct handler_def handler_set_mime_header;
 /* SpamAssassinHandler: asks spamd (spamd.h) about every message. */

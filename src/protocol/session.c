@@ -517,8 +517,8 @@ read_bdat(struct session *s, struct evbuffer *in)
 			session_reply(s, 503, "5.5.1", "Bad sequence of commands");
 		return 1;
 	}
-	if (tx->bdat_too_big) {
-		tx_finish(s, tx->bdat_size, true, false, false);
+	if (tx->bdat_too_big || tx_line_refused(s)) {
+		tx_finish(s, tx->bdat_size, tx->bdat_too_big, false, false);
 		return 1;
 	}
 	if (!tx->bdat_last) {

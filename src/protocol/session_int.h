@@ -79,6 +79,10 @@ struct transaction {
 	size_t hdr_fields;
 	size_t hdr_line;           /* octets of the current line so far */
 	bool hdr_done;             /* the blank line was seen */
+	/* data_line filters (hook.h): the line splitter, only when the chain
+	 * has a filter, and the octets stored after the filters. */
+	struct chain_lines *lines;
+	uint64_t stored;
 };
 
 struct session_proto;
@@ -247,5 +251,6 @@ void tx_reset(struct session *s);
 int tx_open_message(struct session *s);
 void tx_emit(void *arg, const char *data, size_t len);
 void tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool nul);
+bool tx_line_refused(const struct session *s);
 
 #endif

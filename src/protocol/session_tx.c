@@ -39,6 +39,7 @@ tx_clear(struct session *s)
 	if (tx->msg != NULL)
 		spool_msg_abort(tx->msg);
 	free(tx->hdr);
+	chain_lines_free(tx->lines);
 	memset(tx, 0, sizeof(*tx));
 	s->hs.tx_serial++;
 	s->hs.headers = NULL;
@@ -102,6 +103,9 @@ tx_open_message(struct session *s)
 	s->hs.data_msg = NULL;
 	if (s->hs.data_failed)
 		s->tx.write_failed = true;
+	/* Only a chain with data_line filters has the data cut into lines. */
+	if (chain_has_data_line(s->env->chain))
+		s->tx.lines = chain_lines_new(s->env->chain, HOOK_LINE_MAX);
 	return 0;
 }
 
@@ -135,16 +139,35 @@ tx_capture_headers(struct transaction *tx, const char *data, size_t len)
 	}
 }
 
-void
-tx_emit(void *arg, const char *data, size_t len)
+/* Stores message data (what the data_line filters passed on, if any). */
+static void
+tx_store(void *arg, const char *data, size_t len)
 {
 	struct session *s = arg;
 	if (!s->tx.hdr_done)
 		tx_capture_headers(&s->tx, data, len);
+	s->tx.stored += len;
 	if (s->tx.write_failed || s->tx.msg == NULL)
 		return;
 	if (spool_msg_write(s->tx.msg, data, len) != 0)
 		s->tx.write_failed = true;
+}
+
+void
+tx_emit(void *arg, const char *data, size_t len)
+{
+	struct session *s = arg;
+	if (s->tx.lines != NULL) /* after a filter's refusal it takes nothing */
+		(void)chain_lines_feed(s->tx.lines, &s->hs, data, len, tx_store, s);
+	else
+		tx_store(s, data, len);
+}
+
+/* True once a data_line filter refused the message (the BDAT chunk ends it). */
+bool
+tx_line_refused(const struct session *s)
+{
+	return s->tx.lines != NULL && chain_lines_result(s->tx.lines).verdict != HOOK_DECLINED;
 }
 
 static void
@@ -274,6 +297,20 @@ lmtp_deliver(struct session *s)
 void
 tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool nul)
 {
+	/* data_line filters: a last line without CRLF, then their answer,
+	 * which comes before every other check of the data. */
+	if (s->tx.lines != NULL) {
+		struct hook_result lr = too_big ? chain_lines_result(s->tx.lines)
+						: chain_lines_end(s->tx.lines, &s->hs, tx_store, s);
+		if (lr.verdict != HOOK_DECLINED) {
+			log_info(s->id, "event=rejected reason=line-filter code=%d", lr.code);
+			for (size_t i = 1; i < tx_end_replies(s); i++)
+				session_reply(s, lr.code, lr.ecode, "%s", lr.text);
+			session_reply_hook(s, &lr);
+			tx_reset(s);
+			return;
+		}
+	}
 	/* Data line filters: the end of the data (the size limit is
 	 * MailSizeEsmtpExtension's decision, from the decoder's count). */
 	struct hook_result r = chain_data_end(s->env->chain, &s->hs, size, too_big);
@@ -317,7 +354,9 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 	s->hs.headers_fields = s->tx.hdr_fields;
 	s->hs.msg = s->tx.msg; /* hook_message_fd() */
 	s->hs.nattrs = 0;
-	s->hook_size = size;
+	/* What is stored: the filters may have changed the size (the limit
+	 * above counted what the client sent). */
+	s->hook_size = s->tx.lines != NULL ? s->tx.stored : size;
 	if (session_hook(s, CHAIN_MESSAGE, &s->hook_size, &r, tx_commit))
 		tx_commit(s, r);
 }
