@@ -64,6 +64,13 @@ adm_change(const struct config *cfg, const char *source, const char *target, boo
 		fprintf(stderr, "mailetctl: cannot write the mapping store: %s\n", strerror(errno));
 		return ADM_ERROR;
 	}
+	/* Shown as stored: normalized (both parsed above, so they parse). */
+	struct rrt_target t;
+	if (rrt_source_parse(source, strlen(source), a, sizeof(a), err, sizeof(err)) == 0 &&
+	    rrt_target_parse(target, strlen(target), &t, err, sizeof(err)) == 0) {
+		printf("%s mapping %s %s\n", add ? "added" : "deleted", a, shown(b, sizeof(b), t.text));
+		rrt_target_clear(&t);
+	}
 	return ADM_OK;
 }
 

@@ -180,6 +180,90 @@ rrt_target_clear(struct rrt_target *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* Bounds on a regex, so that compiling and matching stay cheap: glibc's
+ * regcomp grows with nested and stacked repetitions ("(a{9}){9}",
+ * ".*++++"). */
+#define REGEX_MAX_DUPS 16
+#define REGEX_MAX_BOUND 16
+#define REGEX_MAX_DEPTH 8
+
+/* True if re[0..len) is beyond the bounds above (or malformed enough that
+ * regcomp would refuse it anyway). */
+static bool
+regex_too_complex(const char *re, size_t len)
+{
+	unsigned dups = 0, depth = 0;
+	unsigned long bounds = 0; /* sum of the {m,n} bounds */
+	bool after_dup = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = re[i];
+		if (c == '\\') {
+			i++;
+			after_dup = false;
+			continue;
+		}
+		if (c == '[') {
+			/* A bracket expression: ']' first is literal; skip [:class:]. */
+			size_t j = i + 1;
+			if (j < len && re[j] == '^')
+				j++;
+			if (j < len && re[j] == ']')
+				j++;
+			while (j < len && re[j] != ']') {
+				if (re[j] == '[' && j + 1 < len &&
+				    (re[j + 1] == ':' || re[j + 1] == '.' || re[j + 1] == '=')) {
+					char end = re[j + 1];
+					j += 2;
+					while (j + 1 < len && !(re[j] == end && re[j + 1] == ']'))
+						j++;
+					j += 2;
+					continue;
+				}
+				j++;
+			}
+			if (j >= len)
+				return true;
+			i = j;
+			after_dup = false;
+			continue;
+		}
+		if (c == '*' || c == '+' || c == '?' || c == '{') {
+			if (after_dup || ++dups > REGEX_MAX_DUPS)
+				return true;
+			if (c == '{') {
+				unsigned long v = 0;
+				size_t j = i + 1;
+				for (; j < len && re[j] != '}'; j++) {
+					if (re[j] == ',') {
+						v = 0;
+						continue;
+					}
+					if (re[j] < '0' || re[j] > '9')
+						return true;
+					v = v * 10 + (unsigned long)(re[j] - '0');
+					if (v > REGEX_MAX_BOUND)
+						return true;
+					if (j + 1 < len && (re[j + 1] == ',' || re[j + 1] == '}'))
+						bounds += v;
+					if (bounds > 2 * REGEX_MAX_BOUND)
+						return true;
+				}
+				if (j >= len)
+					return true;
+				i = j;
+			}
+			after_dup = true;
+			continue;
+		}
+		after_dup = false;
+		if (c == '(' && ++depth > REGEX_MAX_DEPTH)
+			return true;
+		if (c == ')' && depth > 0)
+			depth--;
+	}
+	return false;
+}
+
 /* Checks a regex target's REGEX and TEMPLATE and compiles the regex. */
 static int
 regex_parse(const char *body, size_t len, struct rrt_target *out, char *err, size_t errlen)
@@ -218,6 +302,13 @@ regex_parse(const char *body, size_t len, struct rrt_target *out, char *err, siz
 			    body[i + 1]);
 			return -1;
 		}
+	}
+	if (regex_too_complex(body, rl)) {
+		seterr(err, errlen, "the regex is too complex (at most %d repetitions, no repetition "
+		                    "of a repetition such as a*+, bounds {m,n} up to %d and %d in "
+		                    "all, groups nested at most %d deep)",
+		    REGEX_MAX_DUPS, REGEX_MAX_BOUND, 2 * REGEX_MAX_BOUND, REGEX_MAX_DEPTH);
+		return -1;
 	}
 	char *re_text = xasprintf("^(%.*s)$", (int)rl, body);
 	regex_t *re = xmalloc(sizeof(*re));

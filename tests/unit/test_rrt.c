@@ -122,6 +122,14 @@ static const struct {
 	{ "regex:(.*)@x:${2}@y", 0, 0, NULL },      /* group 2 does not exist */
 	{ "regex:(.*)@x:$1@y", 0, 0, NULL },        /* $ without braces */
 	{ "error:bad\ttab", 0, 0, NULL },
+	/* Regexes that would make regcomp slow or large (a fuzzer find). */
+	{ "regex:(.*+++++++++++++++++++++++++++++++++++++++++++)@x:${1}@y", 0, 0, NULL },
+	{ "regex:(a{17})@x:${1}@y", 0, 0, NULL },
+	{ "regex:((a{16}){16}){2}@x:${1}@y", 0, 0, NULL },
+	{ "regex:((((((((((a))))))))))@x:${1}@y", 0, 0, NULL },
+	{ "regex:(a{2,16})([]x[:alpha:]]*)@x:${2}@y", 1, RRT_T_REGEX,
+	    "regex:(a{2,16})([]x[:alpha:]]*)@x:${2}@y" },
+	{ "regex:[abc@x:${0}@y", 0, 0, NULL },
 	{ "", 0, 0, NULL },
 };
 
