@@ -535,6 +535,35 @@ START_TEST(alias_of_user)
 	ck_assert(!rrt_is_alias_of(t, u, "nobody@example.com", 18, "bob"));
 	rrt_free(t);
 	users_free(u);
+
+	/* Virtual hosting: user names are addresses; a domain alias maps
+	 * bob@alias.test to the user bob@example.com only. */
+	char *vdir = xasprintf("%s/vhost", datadir);
+	uo.virtual_hosting = true;
+	u = users_open(vdir, &uo);
+	utx = users_tx_begin(u);
+	h = password_hash("pw", 2, 1000);
+	ck_assert_int_eq(users_tx_put(utx, "bob@example.com", h, USERS_PUT_NEW), USERS_OK);
+	ck_assert_int_eq(users_tx_put(utx, "bob@alias.test", h, USERS_PUT_NEW), USERS_OK);
+	password_free(h);
+	ck_assert_int_eq(users_tx_commit(utx), 0);
+	struct rrt_opts ro = { .recursive = true, .limit = 10 };
+	t = rrt_open(vdir, &ro);
+	static const char *const vm[] = { "*@other.test", "domainAlias:example.com",
+		"b@example.com", "alias:bob@example.com" };
+	add_all(t, vm, NELEM(vm));
+	ck_assert(rrt_is_alias_of(t, u, "bob@other.test", 14, "bob@example.com"));
+	ck_assert(rrt_is_alias_of(t, u, "b@example.com", 13, "bob@example.com"));
+	ck_assert(!rrt_is_alias_of(t, u, "bob@other.test", 14, "bob@alias.test"));
+	ck_assert(!rrt_is_alias_of(t, u, "b@example.com", 13, "bob@alias.test"));
+	/* Not recursive: one step is still an alias. */
+	rrt_free(t);
+	ro.recursive = false;
+	t = rrt_open(vdir, &ro);
+	ck_assert(rrt_is_alias_of(t, u, "bob@other.test", 14, "bob@example.com"));
+	rrt_free(t);
+	users_free(u);
+	free(vdir);
 }
 END_TEST
 
@@ -607,6 +636,27 @@ START_TEST(xml_config)
 		    diag);
 		free(diag);
 	}
+	/* isLocalEmail: a user, or an alias: / domainAlias: mapping, in a local domain. */
+	diag = load_conf("<r><mapping>al@localhost=alias:bob, grp@localhost=group:bob,"
+	                 "localhost2=domainAlias:localhost</mapping></r>",
+	    &cfg);
+	ck_assert_msg(cfg != NULL, "%s", diag);
+	free(diag);
+	struct users_tx *utx = users_tx_begin(cfg->users_db);
+	char *h = password_hash("pw", 2, 1000);
+	ck_assert_int_eq(users_tx_put(utx, "bob", h, USERS_PUT_NEW), USERS_OK);
+	password_free(h);
+	ck_assert_int_eq(users_tx_commit(utx), 0);
+	ck_assert(config_is_local_email(cfg, "bob@localhost", 13));
+	ck_assert(config_is_local_email(cfg, "Bob+x@LOCALHOST", 15));
+	ck_assert(config_is_local_email(cfg, "al@localhost", 12));
+	ck_assert(!config_is_local_email(cfg, "grp@localhost", 13));
+	ck_assert(!config_is_local_email(cfg, "nobody@localhost", 16));
+	/* localhost2 is not a local domain: its domainAlias does not count. */
+	ck_assert(!config_is_local_email(cfg, "bob@localhost2", 14));
+	ck_assert(!config_is_local_email(cfg, "bob", 3));
+	config_free(cfg);
+
 	/* Not recursive: any limit is accepted and unused. */
 	diag = load_conf("<r><recursiveMapping>false</recursiveMapping>"
 	                 "<mappingLimit>0</mappingLimit></r>",
