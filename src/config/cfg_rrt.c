@@ -10,24 +10,26 @@
 #include <string.h>
 
 #define QUOTE_MAX 96
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define NELEM(a)  (sizeof(a) / sizeof((a)[0]))
 
 /* What the file is read into. */
 struct rrt_ctx {
 	struct cfg_rrt r;
 	long long limit;
-	long limit_line;       /* 0: <mappingLimit> not given */
-	struct cfg_xml *x;     /* during one <mapping> */
+	long limit_line;   /* 0: <mappingLimit> not given */
+	struct cfg_xml *x; /* during one <mapping> */
 	long line;
 };
 
 static cfg_field_fn rrt_limit, rrt_mapping;
 
 static const struct cfg_field rrt_fields[] = {
-	{ .name = "recursiveMapping", .type = CFG_T_BOOL, .def = 1,
-	    .off = offsetof(struct rrt_ctx, r.recursive) },
-	{ .name = "mappingLimit", .type = CFG_T_FUNC, .fn = rrt_limit },
-	{ .name = "mapping", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT, .fn = rrt_mapping },
+    {.name = "recursiveMapping",
+        .type = CFG_T_BOOL,
+        .def = 1,
+        .off = offsetof(struct rrt_ctx, r.recursive)},
+    {.name = "mappingLimit", .type = CFG_T_FUNC, .fn = rrt_limit},
+    {.name = "mapping", .type = CFG_T_FUNC, .flags = CFG_F_REPEAT, .fn = rrt_mapping},
 };
 
 /* <mappingLimit>: an integer; its range is checked once recursiveMapping is known. */
@@ -71,8 +73,8 @@ rrt_pair(void *arg, const char *source, const char *target)
 	rrt_target_clear(&t);
 	struct cfg_rrt *r = &ctx->r;
 	r->maps = xreallocarray(r->maps, r->nmaps + 1, sizeof(*r->maps));
-	r->maps[r->nmaps++] = (struct cfg_rrt_mapping){ .source = xstrdup(src),
-		.target = xstrdup(target), .line = ctx->line };
+	r->maps[r->nmaps++] = (struct cfg_rrt_mapping){
+	    .source = xstrdup(src), .target = xstrdup(target), .line = ctx->line};
 	return 0;
 }
 
@@ -102,8 +104,8 @@ rrt_mapping(struct cfg_xml *x, xmlNode *node, void *base)
 }
 
 int
-cfg_rrt_load(const char *path, const struct config_opts *opts, struct cfg_diag *diag,
-    struct cfg_rrt *out)
+cfg_rrt_load(
+    const char *path, const struct config_opts *opts, struct cfg_diag *diag, struct cfg_rrt *out)
 {
 	struct rrt_ctx ctx;
 	struct cfg_xml x;
@@ -118,7 +120,8 @@ cfg_rrt_load(const char *path, const struct config_opts *opts, struct cfg_diag *
 	}
 	if (ctx.r.recursive && ctx.limit_line > 0 && (ctx.limit < 1 || ctx.limit > RRT_LIMIT_MAX)) {
 		cfg_error(diag, path, ctx.limit_line,
-		    "<mappingLimit>: %lld is out of range (1 to %d when <recursiveMapping> is true)",
+		    "<mappingLimit>: %lld is out of range (1 to %d when <recursiveMapping> is "
+		    "true)",
 		    ctx.limit, RRT_LIMIT_MAX);
 		ctx.limit = 10;
 	}

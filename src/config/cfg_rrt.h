@@ -26,8 +26,8 @@
  * Returns 1 if the file was read, 0 if it does not exist, -1 if it could
  * not be read or parsed.
  */
-int cfg_rrt_load(const char *path, const struct config_opts *opts, struct cfg_diag *diag,
-    struct cfg_rrt *out);
+int cfg_rrt_load(
+    const char *path, const struct config_opts *opts, struct cfg_diag *diag, struct cfg_rrt *out);
 void cfg_rrt_clear(struct cfg_rrt *r);
 
 #endif

@@ -25,7 +25,7 @@
 #define RRT_ALIAS_NODES 64
 
 struct rrt_ent {
-	char *source;            /* normalized */
+	char *source; /* normalized */
 	struct rrt_target t;
 	bool is_static;
 };
@@ -45,13 +45,13 @@ struct file_key {
 };
 
 struct rrt {
-	char *dir;               /* <data>/users, NULL: no store */
+	char *dir; /* <data>/users, NULL: no store */
 	char *path;
 	char *lock_path;
 	bool recursive;
 	unsigned limit;
-	struct rrt_tab statics;  /* immutable after rrt_open */
-	pthread_mutex_t lock;    /* guards key, checked, stored */
+	struct rrt_tab statics; /* immutable after rrt_open */
+	pthread_mutex_t lock;   /* guards key, checked, stored */
 	struct file_key key;
 	time_t checked;
 	struct rrt_tab stored;
@@ -123,7 +123,7 @@ tab_add(struct rrt_tab *tab, const char *source, const char *target, bool is_sta
 	if (rrt_target_parse(target, strlen(target), &t, err, errlen) < 0)
 		return -1;
 	tab->e = xreallocarray(tab->e, tab->n + 1, sizeof(*tab->e));
-	tab->e[tab->n++] = (struct rrt_ent){ .source = xstrdup(src), .t = t, .is_static = is_static };
+	tab->e[tab->n++] = (struct rrt_ent){.source = xstrdup(src), .t = t, .is_static = is_static};
 	return 0;
 }
 
@@ -202,8 +202,8 @@ static bool
 file_key_eq(const struct file_key *a, const struct file_key *b)
 {
 	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
-	    a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	    a->mtime.tv_nsec == b->mtime.tv_nsec;
+	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 /*
@@ -226,19 +226,20 @@ store_parse(const char *path, const char *buf, size_t len, struct rrt_tab *tab)
 		const char *sp = memchr(line, ' ', ll);
 		char *src = NULL, *tgt = NULL;
 		char err[200] = "malformed line";
-		bool ok = sp != NULL && sp != line && memchr(sp + 1, ' ', ll - (size_t)(sp - line) - 1) == NULL;
+		bool ok = sp != NULL && sp != line &&
+		          memchr(sp + 1, ' ', ll - (size_t)(sp - line) - 1) == NULL;
 		if (ok) {
 			src = esc_read(line, (size_t)(sp - line));
 			tgt = esc_read(sp + 1, ll - (size_t)(sp - line) - 1);
 			ok = src != NULL && tgt != NULL &&
-			    tab_add(tab, src, tgt, false, err, sizeof(err)) == 0;
+			     tab_add(tab, src, tgt, false, err, sizeof(err)) == 0;
 		}
 		free(src);
 		free(tgt);
 		if (!ok) {
 			char q[240];
-			log_error(NULL, "event=rrt_file_error file=%s line=%zu msg=%s", path, lineno,
-			    log_quote(q, sizeof(q), err, strlen(err)));
+			log_error(NULL, "event=rrt_file_error file=%s line=%zu msg=%s", path,
+			    lineno, log_quote(q, sizeof(q), err, strlen(err)));
 			tab_clear(tab);
 			errno = EINVAL;
 			return -1;
@@ -309,10 +310,10 @@ refresh(struct rrt *t)
 	struct file_key k;
 	if (file_key_get(t->path, &k) < 0 || file_key_eq(&k, &t->key))
 		return;
-	struct rrt_tab nt = { 0 };
+	struct rrt_tab nt = {0};
 	if (k.exists && store_load(t->path, &nt) < 0) {
-		log_error(NULL, "event=rrt_reload_failed file=%s error=\"%s\"", t->path,
-		    strerror(errno));
+		log_error(
+		    NULL, "event=rrt_reload_failed file=%s error=\"%s\"", t->path, strerror(errno));
 		return;
 	}
 	t->key = k;
@@ -340,8 +341,8 @@ rrt_open(const char *data_dir, const struct rrt_opts *opts)
 		t->limit = RRT_LIMIT_MAX;
 	for (size_t i = 0; opts != NULL && i < opts->nstatics; i++) {
 		char err[200];
-		if (tab_add(&t->statics, opts->statics[i].source, opts->statics[i].target, true, err,
-			sizeof(err)) < 0)
+		if (tab_add(&t->statics, opts->statics[i].source, opts->statics[i].target, true,
+		        err, sizeof(err)) < 0)
 			log_error(NULL, "event=rrt_static_skipped msg=\"%s\"", err);
 	}
 	tab_sort(&t->statics);
@@ -447,8 +448,7 @@ norm_addr(const char *addr, size_t len, char *out, size_t outsz)
 
 size_t
 rrt_lookup(struct rrt *t, const char *addr, size_t len,
-    void (*fn)(void *arg, const char *source, const char *target, enum rrt_type type),
-    void *arg)
+    void (*fn)(void *arg, const char *source, const char *target, enum rrt_type type), void *arg)
 {
 	char a[RRT_ADDR_MAX + 1];
 	if (t == NULL || !norm_addr(addr, len, a, sizeof(a)))
@@ -490,7 +490,7 @@ struct rctx {
 	unsigned work;
 	const char *path[RRT_LIMIT_MAX + 2]; /* the chain being followed */
 	size_t depth;
-	enum rrt_status stop;               /* RRT_LOOP / RRT_TOO_MANY, or 0 */
+	enum rrt_status stop; /* RRT_LOOP / RRT_TOO_MANY, or 0 */
 };
 
 static void
@@ -513,7 +513,7 @@ add_addr(struct rctx *c, const char *addr, enum rrt_type via)
 		return;
 	}
 	r->addrs = xreallocarray(r->addrs, r->naddrs + 1, sizeof(*r->addrs));
-	r->addrs[r->naddrs++] = (struct rrt_addr){ .addr = xstrdup(addr), .via = via };
+	r->addrs[r->naddrs++] = (struct rrt_addr){.addr = xstrdup(addr), .via = via};
 }
 
 static void
@@ -663,7 +663,7 @@ rrt_resolve(struct rrt *t, const char *addr, size_t len, struct rrt_result *res)
 		return res->status = RRT_BAD_ADDRESS;
 	if (t == NULL)
 		return res->status = RRT_UNMAPPED;
-	struct rctx c = { .t = t, .res = res };
+	struct rctx c = {.t = t, .res = res};
 	c.path[0] = a;
 	pthread_mutex_lock(&t->lock);
 	refresh(t);
@@ -699,10 +699,10 @@ rrt_status_text(enum rrt_status st)
 /* --- aliases ---------------------------------------------------------------- */
 
 bool
-rrt_is_alias_of(struct rrt *t, struct users *users, const char *sender, size_t len,
-    const char *user)
+rrt_is_alias_of(
+    struct rrt *t, struct users *users, const char *sender, size_t len, const char *user)
 {
-	char (*nodes)[RRT_ADDR_MAX + 1];
+	char(*nodes)[RRT_ADDR_MAX + 1];
 	unsigned depth[RRT_ALIAS_NODES];
 	size_t n = 1;
 	if (t == NULL || users == NULL || user == NULL)
@@ -718,8 +718,9 @@ rrt_is_alias_of(struct rrt *t, struct users *users, const char *sender, size_t l
 	for (size_t i = 0; i < n && !found; i++) {
 		char u[USERS_NAME_MAX + 1];
 		const char *at = strrchr(nodes[i], '@');
-		if (i > 0 && users_recipient_user(users, nodes[i], (size_t)(at - nodes[i]), at + 1,
-				 strlen(at + 1), u, sizeof(u)) &&
+		if (i > 0 &&
+		    users_recipient_user(users, nodes[i], (size_t)(at - nodes[i]), at + 1,
+		        strlen(at + 1), u, sizeof(u)) &&
 		    strcasecmp(u, user) == 0) {
 			found = true;
 			break;
@@ -755,10 +756,10 @@ rrt_is_alias_of(struct rrt *t, struct users *users, const char *sender, size_t l
 /* --- listing -------------------------------------------------------------------- */
 
 long
-rrt_list(struct rrt *t, const char *source,
-    void (*fn)(void *arg, const struct rrt_entry_view *e), void *arg)
+rrt_list(struct rrt *t, const char *source, void (*fn)(void *arg, const struct rrt_entry_view *e),
+    void *arg)
 {
-	struct rrt_tab st = { 0 };
+	struct rrt_tab st = {0};
 	if (t->path != NULL && store_load(t->path, &st) < 0)
 		return -1;
 	long n = 0;
@@ -772,8 +773,10 @@ rrt_list(struct rrt *t, const char *source,
 			e = &t->statics.e[j++];
 		if (source != NULL && strcmp(e->source, source) != 0)
 			continue;
-		struct rrt_entry_view v = { .source = e->source, .target = e->t.text,
-			.type = e->t.type, .is_static = e->is_static };
+		struct rrt_entry_view v = {.source = e->source,
+		    .target = e->t.text,
+		    .type = e->t.type,
+		    .is_static = e->is_static};
 		fn(arg, &v);
 		n++;
 	}
@@ -904,7 +907,7 @@ rrt_tx_add(struct rrt_tx *tx, const char *source, const char *target, char *err,
 		return RRT_EXISTS;
 	}
 	tx->tab.e = xreallocarray(tx->tab.e, tx->tab.n + 1, sizeof(*tx->tab.e));
-	tx->tab.e[tx->tab.n++] = (struct rrt_ent){ .source = xstrdup(src), .t = t };
+	tx->tab.e[tx->tab.n++] = (struct rrt_ent){.source = xstrdup(src), .t = t};
 	tab_sort(&tx->tab);
 	tx->changed = true;
 	return RRT_OK;
@@ -1008,7 +1011,7 @@ rrt_tx_commit(struct rrt_tx *tx)
 long
 rrt_store_parse_text(const char *buf, size_t len)
 {
-	struct rrt_tab tab = { 0 };
+	struct rrt_tab tab = {0};
 	if (store_parse("(text)", buf, len, &tab) < 0)
 		return -1;
 	long n = (long)tab.n;

@@ -47,7 +47,7 @@ struct users;
 
 /* Bounds of one resolution. */
 #define RRT_MAX_TARGETS 256
-#define RRT_MAX_WORK 2000
+#define RRT_MAX_WORK    2000
 /* Largest mappingLimit accepted (recursion depth). */
 #define RRT_LIMIT_MAX 100
 
@@ -58,8 +58,8 @@ struct rrt_static {
 };
 
 struct rrt_opts {
-	bool recursive;              /* recursiveMapping, default true */
-	unsigned limit;              /* mappingLimit, 1..RRT_LIMIT_MAX, default 10 */
+	bool recursive;                   /* recursiveMapping, default true */
+	unsigned limit;                   /* mappingLimit, 1..RRT_LIMIT_MAX, default 10 */
 	const struct rrt_static *statics; /* copied */
 	size_t nstatics;
 };
@@ -77,26 +77,26 @@ void rrt_free(struct rrt *t);
 /* --- resolution ------------------------------------------------------- */
 
 enum rrt_status {
-	RRT_UNMAPPED = 0,  /* no mapping applies: the address stands for itself */
-	RRT_MAPPED,        /* addrs and errors hold the outcome */
-	RRT_LOOP,          /* a mapping chain comes back to an address on it */
-	RRT_TOO_MANY,      /* beyond mappingLimit or the bounds above */
-	RRT_BAD_ADDRESS,   /* the address is not local@domain */
+	RRT_UNMAPPED = 0, /* no mapping applies: the address stands for itself */
+	RRT_MAPPED,       /* addrs and errors hold the outcome */
+	RRT_LOOP,         /* a mapping chain comes back to an address on it */
+	RRT_TOO_MANY,     /* beyond mappingLimit or the bounds above */
+	RRT_BAD_ADDRESS,  /* the address is not local@domain */
 };
 
 /* A final address of a resolution. */
 struct rrt_addr {
-	char *addr;            /* lower case, local@domain */
-	enum rrt_type via;     /* the type of the last mapping that led to it */
+	char *addr;        /* lower case, local@domain */
+	enum rrt_type via; /* the type of the last mapping that led to it */
 };
 
 struct rrt_result {
 	enum rrt_status status;
 	struct rrt_addr *addrs; /* distinct, in resolution order */
 	size_t naddrs;
-	char **errors;          /* texts of error: mappings reached */
+	char **errors; /* texts of error: mappings reached */
 	size_t nerrors;
-	char *loop_at;          /* RRT_LOOP / RRT_TOO_MANY: the address where it stopped */
+	char *loop_at; /* RRT_LOOP / RRT_TOO_MANY: the address where it stopped */
 };
 
 /*
@@ -104,8 +104,7 @@ struct rrt_result {
  * with rrt_result_clear); returns res->status. t NULL resolves nothing
  * (RRT_UNMAPPED). Untrusted input.
  */
-enum rrt_status rrt_resolve(struct rrt *t, const char *addr, size_t len,
-    struct rrt_result *res);
+enum rrt_status rrt_resolve(struct rrt *t, const char *addr, size_t len, struct rrt_result *res);
 void rrt_result_clear(struct rrt_result *res);
 /* A short text for a status ("mapping loop", ...). */
 const char *rrt_status_text(enum rrt_status st);
@@ -116,8 +115,7 @@ const char *rrt_status_text(enum rrt_status st);
  * Untrusted input.
  */
 size_t rrt_lookup(struct rrt *t, const char *addr, size_t len,
-    void (*fn)(void *arg, const char *source, const char *target, enum rrt_type type),
-    void *arg);
+    void (*fn)(void *arg, const char *source, const char *target, enum rrt_type type), void *arg);
 
 /*
  * James's isLocalEmail part that the RRT answers: true if addr has an
@@ -133,8 +131,8 @@ bool rrt_has_alias(struct rrt *t, const char *addr, size_t len);
  * has domainAlias:example.com. group: and forward: never grant it.
  * Untrusted input.
  */
-bool rrt_is_alias_of(struct rrt *t, struct users *users, const char *sender, size_t len,
-    const char *user);
+bool rrt_is_alias_of(
+    struct rrt *t, struct users *users, const char *sender, size_t len, const char *user);
 
 /* --- listing and changes (mailetctl) ----------------------------------- */
 
@@ -142,7 +140,7 @@ struct rrt_entry_view {
 	const char *source;
 	const char *target;
 	enum rrt_type type;
-	bool is_static;          /* from recipientrewritetable.xml */
+	bool is_static; /* from recipientrewritetable.xml */
 };
 
 /*
@@ -155,12 +153,12 @@ long rrt_list(struct rrt *t, const char *source,
 
 enum rrt_rc {
 	RRT_OK = 0,
-	RRT_EXISTS,       /* add: the mapping is already there */
-	RRT_NOT_FOUND,    /* del: no such mapping in the store */
-	RRT_STATIC,       /* del: the mapping comes from recipientrewritetable.xml */
-	RRT_BAD,          /* a source or target that does not parse */
-	RRT_NO_STORE,     /* no data directory */
-	RRT_ERR = -1,     /* system error; errno is set */
+	RRT_EXISTS,    /* add: the mapping is already there */
+	RRT_NOT_FOUND, /* del: no such mapping in the store */
+	RRT_STATIC,    /* del: the mapping comes from recipientrewritetable.xml */
+	RRT_BAD,       /* a source or target that does not parse */
+	RRT_NO_STORE,  /* no data directory */
+	RRT_ERR = -1,  /* system error; errno is set */
 };
 
 /* A short English text for rc. */
@@ -171,10 +169,10 @@ const char *rrt_strerror(enum rrt_rc rc);
 struct rrt_tx *rrt_tx_begin(struct rrt *t);
 /* Adds or removes one mapping; source and target must parse (err, errlen
  * receive the reason for RRT_BAD). */
-enum rrt_rc rrt_tx_add(struct rrt_tx *tx, const char *source, const char *target, char *err,
-    size_t errlen);
-enum rrt_rc rrt_tx_del(struct rrt_tx *tx, const char *source, const char *target, char *err,
-    size_t errlen);
+enum rrt_rc rrt_tx_add(
+    struct rrt_tx *tx, const char *source, const char *target, char *err, size_t errlen);
+enum rrt_rc rrt_tx_del(
+    struct rrt_tx *tx, const char *source, const char *target, char *err, size_t errlen);
 /* Writes the store atomically if it changed, releases the lock, frees tx.
  * 0, or -1 with errno. */
 int rrt_tx_commit(struct rrt_tx *tx);

@@ -68,7 +68,8 @@ adm_change(const struct config *cfg, const char *source, const char *target, boo
 	struct rrt_target t;
 	if (rrt_source_parse(source, strlen(source), a, sizeof(a), err, sizeof(err)) == 0 &&
 	    rrt_target_parse(target, strlen(target), &t, err, sizeof(err)) == 0) {
-		printf("%s mapping %s %s\n", add ? "added" : "deleted", a, shown(b, sizeof(b), t.text));
+		printf("%s mapping %s %s\n", add ? "added" : "deleted", a,
+		    shown(b, sizeof(b), t.text));
 		rrt_target_clear(&t);
 	}
 	return ADM_OK;
@@ -121,8 +122,8 @@ adm_resolve(const struct config *cfg, const char *addr)
 		const char *x = res.addrs[i].addr;
 		const char *at = strrchr(x, '@');
 		bool local = cfg->users_db != NULL &&
-		    users_recipient_user(cfg->users_db, x, (size_t)(at - x), at + 1, strlen(at + 1),
-			user, sizeof(user));
+		             users_recipient_user(cfg->users_db, x, (size_t)(at - x), at + 1,
+		                 strlen(at + 1), user, sizeof(user));
 		printf("  %s (%s)", x, rrt_type_name(res.addrs[i].via));
 		if (local)
 			printf(" local user %s\n", user);
@@ -135,7 +136,7 @@ adm_resolve(const struct config *cfg, const char *addr)
 		const char *at = strrchr(addr, '@');
 		if (at != NULL && cfg->users_db != NULL &&
 		    users_recipient_user(cfg->users_db, addr, (size_t)(at - addr), at + 1,
-			strlen(at + 1), user, sizeof(user)))
+		        strlen(at + 1), user, sizeof(user)))
 			printf("  local user %s\n", user);
 	}
 	rrt_result_clear(&res);

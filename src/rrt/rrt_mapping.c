@@ -19,14 +19,14 @@ static const struct {
 	const char *name;
 	int rank;
 } rrt_types[] = {
-	{ RRT_T_ADDRESS, "", "address", 3 },
-	{ RRT_T_ALIAS, "alias:", "alias", 2 },
-	{ RRT_T_FORWARD, "forward:", "forward", 2 },
-	{ RRT_T_GROUP, "group:", "group", 1 },
-	{ RRT_T_DOMAIN, "domain:", "domain", 0 },
-	{ RRT_T_DOMAIN_ALIAS, "domainAlias:", "domainAlias", 0 },
-	{ RRT_T_REGEX, "regex:", "regex", 3 },
-	{ RRT_T_ERROR, "error:", "error", 3 },
+    {RRT_T_ADDRESS, "", "address", 3},
+    {RRT_T_ALIAS, "alias:", "alias", 2},
+    {RRT_T_FORWARD, "forward:", "forward", 2},
+    {RRT_T_GROUP, "group:", "group", 1},
+    {RRT_T_DOMAIN, "domain:", "domain", 0},
+    {RRT_T_DOMAIN_ALIAS, "domainAlias:", "domainAlias", 0},
+    {RRT_T_REGEX, "regex:", "regex", 3},
+    {RRT_T_ERROR, "error:", "error", 3},
 };
 
 const char *
@@ -47,8 +47,8 @@ rrt_type_rank(enum rrt_type t)
 	return (size_t)t < NELEM(rrt_types) ? rrt_types[t].rank : 3;
 }
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -136,8 +136,9 @@ rrt_source_parse(const char *s, size_t len, char *out, size_t outsz, char *err, 
 	if (at == NULL) {
 		/* A whole domain, as James's domain mappings are keyed. */
 		if (!rrt_domain_ok(s, len)) {
-			seterr(err, errlen, "not a domain name, and no '@' (use user@domain, "
-			                    "*@domain or user@*)");
+			seterr(err, errlen,
+			    "not a domain name, and no '@' (use user@domain, "
+			    "*@domain or user@*)");
 			return -1;
 		}
 		out[0] = '*';
@@ -153,8 +154,9 @@ rrt_source_parse(const char *s, size_t len, char *out, size_t outsz, char *err, 
 		return -1;
 	}
 	if (!any_user && !local_ok(s, ll)) {
-		seterr(err, errlen, "the local part is not valid (1 to 64 printable characters "
-		                    "without spaces or @:%%/\"\\,;<>()[]=*)");
+		seterr(err, errlen,
+		    "the local part is not valid (1 to 64 printable characters "
+		    "without spaces or @:%%/\"\\,;<>()[]=*)");
 		return -1;
 	}
 	if (!any_domain && !rrt_domain_ok(at + 1, dl)) {
@@ -183,7 +185,7 @@ rrt_target_clear(struct rrt_target *t)
 /* Bounds on a regex, so that compiling and matching stay cheap: glibc's
  * regcomp grows with nested and stacked repetitions ("(a{9}){9}",
  * ".*++++"). */
-#define REGEX_MAX_DUPS 16
+#define REGEX_MAX_DUPS  16
 #define REGEX_MAX_BOUND 16
 #define REGEX_MAX_DEPTH 8
 
@@ -277,8 +279,9 @@ regex_parse(const char *body, size_t len, struct rrt_target *out, char *err, siz
 		}
 	}
 	if (colon == NULL || colon == body || (size_t)(colon - body) == len - 1) {
-		seterr(err, errlen, "a regex mapping is regex:REGEX:TEMPLATE, e.g. "
-		                    "regex:(.*)@example.org:${1}@example.com");
+		seterr(err, errlen,
+		    "a regex mapping is regex:REGEX:TEMPLATE, e.g. "
+		    "regex:(.*)@example.org:${1}@example.com");
 		return -1;
 	}
 	size_t rl = (size_t)(colon - body), tl = len - rl - 1;
@@ -304,9 +307,10 @@ regex_parse(const char *body, size_t len, struct rrt_target *out, char *err, siz
 		}
 	}
 	if (regex_too_complex(body, rl)) {
-		seterr(err, errlen, "the regex is too complex (at most %d repetitions, no repetition "
-		                    "of a repetition such as a*+, bounds {m,n} up to %d and %d in "
-		                    "all, groups nested at most %d deep)",
+		seterr(err, errlen,
+		    "the regex is too complex (at most %d repetitions, no repetition "
+		    "of a repetition such as a*+, bounds {m,n} up to %d and %d in "
+		    "all, groups nested at most %d deep)",
 		    REGEX_MAX_DUPS, REGEX_MAX_BOUND, 2 * REGEX_MAX_BOUND, REGEX_MAX_DEPTH);
 		return -1;
 	}
@@ -329,7 +333,8 @@ regex_parse(const char *body, size_t len, struct rrt_target *out, char *err, siz
 			size_t k = 1;
 			unsigned n = 0;
 			if (i + 1 < tl && p[1] == '{') {
-				for (k = 2; i + k < tl && isdigit((unsigned char)p[k]) && k < 5; k++)
+				for (k = 2; i + k < tl && isdigit((unsigned char)p[k]) && k < 5;
+				     k++)
 					n = n * 10 + (unsigned)(p[k] - '0');
 			}
 			if (k < 3 || i + k >= tl || p[k] != '}' || n > nsub) {
@@ -400,8 +405,9 @@ rrt_target_parse(const char *s, size_t len, struct rrt_target *out, char *err, s
 	case RRT_T_FORWARD:
 	case RRT_T_GROUP:
 		if (!rrt_address_ok(body, blen, buf, sizeof(buf))) {
-			seterr(err, errlen, "%s%s is not an address (user@domain, or user for the "
-			                    "domain of the address mapped)",
+			seterr(err, errlen,
+			    "%s%s is not an address (user@domain, or user for the "
+			    "domain of the address mapped)",
 			    type == RRT_T_ADDRESS ? "the target" : "the target of ",
 			    rrt_type_prefix(type));
 			return -1;
@@ -431,8 +437,9 @@ rrt_target_parse(const char *s, size_t len, struct rrt_target *out, char *err, s
 		for (size_t i = 0; i < blen; i++) {
 			unsigned char c = (unsigned char)body[i];
 			if (c < 0x20 || c >= 0x7f) {
-				seterr(err, errlen, "the error text must be printable ASCII (it "
-				                    "becomes an SMTP reply)");
+				seterr(err, errlen,
+				    "the error text must be printable ASCII (it "
+				    "becomes an SMTP reply)");
 				return -1;
 			}
 		}
@@ -489,7 +496,7 @@ trim(const char *s, size_t *a, size_t *b)
 	while (*a < *b && (s[*a] == ' ' || s[*a] == '\t' || s[*a] == '\n' || s[*a] == '\r'))
 		(*a)++;
 	while (*b > *a &&
-	    (s[*b - 1] == ' ' || s[*b - 1] == '\t' || s[*b - 1] == '\n' || s[*b - 1] == '\r'))
+	       (s[*b - 1] == ' ' || s[*b - 1] == '\t' || s[*b - 1] == '\n' || s[*b - 1] == '\r'))
 		(*b)--;
 }
 

@@ -34,11 +34,11 @@
 #include <stddef.h>
 
 /* Longest address (as users.h USERS_NAME_MAX), regex, error text, target. */
-#define RRT_ADDR_MAX 320
-#define RRT_LOCAL_MAX 64
+#define RRT_ADDR_MAX   320
+#define RRT_LOCAL_MAX  64
 #define RRT_DOMAIN_MAX 253
-#define RRT_REGEX_MAX 256
-#define RRT_ERROR_MAX 256
+#define RRT_REGEX_MAX  256
+#define RRT_ERROR_MAX  256
 #define RRT_TARGET_MAX 640
 
 enum rrt_type {
@@ -62,19 +62,18 @@ int rrt_type_rank(enum rrt_type t);
 /* A parsed target. Free with rrt_target_clear. */
 struct rrt_target {
 	enum rrt_type type;
-	char *text;    /* normalized, with its prefix: what is stored and shown */
-	char *value;   /* after the prefix: address, domain, error text; regex: REGEX */
-	char *tmpl;    /* regex: TEMPLATE; else NULL */
-	regex_t *re;   /* regex: compiled "^(REGEX)$", case-insensitive; else NULL */
-	size_t nsub;   /* regex: groups of REGEX */
+	char *text;  /* normalized, with its prefix: what is stored and shown */
+	char *value; /* after the prefix: address, domain, error text; regex: REGEX */
+	char *tmpl;  /* regex: TEMPLATE; else NULL */
+	regex_t *re; /* regex: compiled "^(REGEX)$", case-insensitive; else NULL */
+	size_t nsub; /* regex: groups of REGEX */
 };
 
 /*
  * Parses target s[0..len) into *out (zeroed first). 0, or -1 with a reason
  * in err ("unknown mapping type \"foo:\" (use ...)"). Untrusted input.
  */
-int rrt_target_parse(const char *s, size_t len, struct rrt_target *out, char *err,
-    size_t errlen);
+int rrt_target_parse(const char *s, size_t len, struct rrt_target *out, char *err, size_t errlen);
 void rrt_target_clear(struct rrt_target *t);
 
 /*
@@ -82,8 +81,7 @@ void rrt_target_clear(struct rrt_target *t);
  * "user@domain", "*@domain" (also from a bare domain) or "user@*". 0, or
  * -1 with a reason in err. Untrusted input.
  */
-int rrt_source_parse(const char *s, size_t len, char *out, size_t outsz, char *err,
-    size_t errlen);
+int rrt_source_parse(const char *s, size_t len, char *out, size_t outsz, char *err, size_t errlen);
 
 /*
  * Checks an address local[@domain] as a mapping result: local part of
