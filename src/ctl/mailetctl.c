@@ -19,8 +19,8 @@
  * (<DATADIR>/users, see src/auth/users.h) directly, so it works on a
  * running daemon's data as well as a stopped one's; the daemon sees user
  * and domain changes within a second, and mapping changes (the recipient
- * rewrite table, <DATADIR>/users/rrt.db, src/rrt/rrt_admin.h) too. DATADIR is -d, or the
- * <dataDirectory> of the configuration in CONFDIR. Passwords and hashes
+ * rewrite table, <DATADIR>/users/rrt.db, src/rrt/rrt_admin.h) too.
+ * DATADIR is -d, or the <dataDirectory> of the configuration in CONFDIR. Passwords and hashes
  * are never printed. Exit status: 0 done, 1 error (reason on stderr), 2
  * usage.
  */
