@@ -17,7 +17,7 @@ ALL_CFLAGS = $(STD_FLAGS) $(CFLAGS) $(DEPS_CFLAGS) -DMAILETD_VERSION='"$(VERSION
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
-LIB_DIRS = src/core src/config src/auth src/dns src/spf src/net src/protocol src/spool src/delivery \
+LIB_DIRS = src/core src/config src/auth src/dns src/spf src/net src/protocol src/spool src/delivery src/rrt \
 	handlers handlers/core handlers/fastfail
 LIB_SRCS = $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 DAEMON_SRCS = src/mailetd.c

@@ -6,8 +6,10 @@
  *   an authenticated client may only use a sender of its own: a local
  *   domain and an address that maps to the authenticated user (the users
  *   repository's mapping: local part, or local@domain with virtual
- *   hosting; "+detail" removed) - else 503 5.7.1. There is no recipient
- *   rewrite table yet, so aliases cannot widen this.
+ *   hosting; "+detail" removed), or an alias of that user in the
+ *   recipient rewrite table (alias: mappings, and addresses of a domain
+ *   that is a domainAlias: of the user's, as James's CanSendFrom; group:
+ *   and forward: do not count; src/rrt/rrt.h) - else 503 5.7.1.
  *   A client that is neither authenticated nor allowed to relay may not
  *   use a sender in a local domain: 530 5.7.1. Relaxed mode accepts it
  *   when the HELO name is a domain with a dot (another MTA, James's "MX
@@ -26,6 +28,7 @@
 #include "../../src/auth/users.h"
 #include "../../src/config/config.h"
 #include "../../src/protocol/smtp_parse.h"
+#include "../../src/rrt/rrt.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +66,15 @@ verify_is_own(const struct hook_session *s, const char *local, size_t llen, cons
 		return false;
 	if (!config_is_local_domain(s->cfg, domain, dlen))
 		return false;
-	if (!users_recipient_user(db, local, llen, domain, dlen, user, sizeof(user)))
+	if (users_recipient_user(db, local, llen, domain, dlen, user, sizeof(user)) &&
+	    strcasecmp(user, s->auth_user) == 0)
+		return true;
+	/* An alias: the address and the user's are in one buffer, local@domain. */
+	char addr[SMTP_MAILBOX_MAX + 2];
+	int n = snprintf(addr, sizeof(addr), "%.*s@%.*s", (int)llen, local, (int)dlen, domain);
+	if (n < 0 || (size_t)n >= sizeof(addr))
 		return false;
-	return strcasecmp(user, s->auth_user) == 0;
+	return rrt_is_alias_of(s->cfg->rrt_db, db, addr, (size_t)n, s->auth_user);
 }
 
 /* The HELO name looks like an MTA's: a valid domain with a dot (RELAXED). */

@@ -4,9 +4,11 @@
 #include "../auth/users.h"
 #include "../core/xmalloc.h"
 #include "../net/tls.h"
+#include "../rrt/rrt.h"
 #include "cfg_dns.h"
 #include "cfg_domains.h"
 #include "cfg_main.h"
+#include "cfg_rrt.h"
 #include "cfg_smtp.h"
 #include "cfg_users.h"
 
@@ -57,6 +59,13 @@ load_users(struct config *cfg, const char *path, const struct config_opts *opts,
 }
 
 static int
+load_rrt(struct config *cfg, const char *path, const struct config_opts *opts,
+    struct cfg_diag *diag)
+{
+	return cfg_rrt_load(path, opts, diag, &cfg->rrt);
+}
+
+static int
 load_dns(struct config *cfg, const char *path, const struct config_opts *opts,
     struct cfg_diag *diag)
 {
@@ -85,7 +94,7 @@ static const struct {
 	{ "lmtpserver.xml", load_lmtp },
 	{ "mailetcontainer.xml", NULL },
 	{ "usersrepository.xml", load_users },
-	{ "recipientrewritetable.xml", NULL },
+	{ "recipientrewritetable.xml", load_rrt },
 	{ "dnsservice.xml", load_dns },
 	{ "mailrepositorystore.xml", NULL },
 };
@@ -226,6 +235,28 @@ open_users(struct config *cfg)
 	cfg->users_db = users_open(cfg->main.data_dir, &o);
 }
 
+/*
+ * Opens the recipient rewrite table: the store next to users.db (read
+ * lazily, like the users) and the static mappings of
+ * recipientrewritetable.xml.
+ */
+static void
+open_rrt(struct config *cfg)
+{
+	struct rrt_static *st = xcalloc(cfg->rrt.nmaps + 1, sizeof(*st));
+	for (size_t i = 0; i < cfg->rrt.nmaps; i++)
+		st[i] = (struct rrt_static){ .source = cfg->rrt.maps[i].source,
+			.target = cfg->rrt.maps[i].target };
+	struct rrt_opts o = {
+		.recursive = cfg->rrt.recursive,
+		.limit = cfg->rrt.limit,
+		.statics = st,
+		.nstatics = cfg->rrt.nmaps,
+	};
+	cfg->rrt_db = rrt_open(cfg->main.data_dir, &o);
+	free(st);
+}
+
 struct config *
 config_load(const char *confdir, const struct config_opts *opts, struct cfg_diag *diag)
 {
@@ -263,6 +294,9 @@ config_load(const char *confdir, const struct config_opts *opts, struct cfg_diag
 	if (cfg->users.algorithm == NULL) /* usersrepository.xml failed to parse */
 		cfg->users.algorithm = xstrdup("PBKDF2-SHA512");
 	open_users(cfg);
+	if (cfg->rrt.limit == 0) /* no recipientrewritetable.xml: James's defaults */
+		cfg->rrt = (struct cfg_rrt){ .recursive = true, .limit = 10 };
+	open_rrt(cfg);
 	check_binds(cfg, diag);
 	build_tls(cfg, diag);
 	cfg->io_workers = io_workers(cfg);
@@ -284,6 +318,8 @@ config_free(struct config *cfg)
 	cfg_domains_clear(&cfg->domains);
 	cfg_main_clear(&cfg->main);
 	users_free(cfg->users_db);
+	rrt_free(cfg->rrt_db);
+	cfg_rrt_clear(&cfg->rrt);
 	cfg_users_clear(&cfg->users);
 	cfg_dns_clear(&cfg->dns);
 	for (size_t i = 0; i < cfg->nfiles; i++)
@@ -300,4 +336,20 @@ config_is_local_domain(const struct config *cfg, const char *domain, size_t len)
 		return false;
 	return cfg_domains_contains(&cfg->domains, domain, len) ||
 	    (cfg->users_db != NULL && users_domain_added(cfg->users_db, domain, len));
+}
+
+bool
+config_is_local_email(const struct config *cfg, const char *addr, size_t len)
+{
+	char user[USERS_NAME_MAX + 1];
+	const char *at = len > 0 ? memrchr(addr, '@', len) : NULL;
+	if (cfg == NULL || at == NULL || at == addr || cfg->users_db == NULL)
+		return false;
+	const char *domain = at + 1;
+	size_t dlen = len - (size_t)(domain - addr);
+	if (!config_is_local_domain(cfg, domain, dlen))
+		return false;
+	return users_recipient_user(cfg->users_db, addr, (size_t)(at - addr), domain, dlen, user,
+	           sizeof(user)) ||
+	    rrt_has_alias(cfg->rrt_db, addr, len);
 }

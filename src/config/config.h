@@ -145,6 +145,23 @@ struct cfg_users {
 
 struct users; /* src/auth/users.h */
 
+/* One static mapping of recipientrewritetable.xml, already checked. */
+struct cfg_rrt_mapping {
+	char *source;               /* normalized */
+	char *target;               /* as written */
+	long line;
+};
+
+/* recipientrewritetable.xml (james.md 1g.3, docs/rrt.md) */
+struct cfg_rrt {
+	bool recursive;             /* <recursiveMapping>, default true */
+	unsigned limit;             /* <mappingLimit>, default 10 */
+	struct cfg_rrt_mapping *maps; /* <mapping> */
+	size_t nmaps;
+};
+
+struct rrt; /* src/rrt/rrt.h */
+
 /* One <servers><server> of dnsservice.xml. */
 struct cfg_dns_server {
 	char *text;                 /* as written, e.g. "127.0.0.1:5353" */
@@ -192,6 +209,11 @@ struct config {
 	/* The users repository (users and run-time domains) on the data
 	 * directory; opened by config_load, read lazily. */
 	struct users *users_db;
+	struct cfg_rrt rrt;       /* recipientrewritetable.xml (defaults when missing) */
+	/* The recipient rewrite table (src/rrt/rrt.h): the store next to
+	 * users.db plus the static mappings; opened by config_load, never
+	 * NULL after a successful load. */
+	struct rrt *rrt_db;
 	unsigned io_workers;      /* resolved: max ioWorkerCount, default = cores */
 	/* The daemon's running resolver (src/dns/dns.h), for the DNS-based
 	 * handlers: set by mailetd.c once dns_new() has started it, before
@@ -224,5 +246,15 @@ void config_free(struct config *cfg);
  * within a second; at most one stat(2) a second, see users.h).
  */
 bool config_is_local_domain(const struct config *cfg, const char *domain, size_t len);
+
+/*
+ * James's isLocalEmail (james.md 1d): addr (local@domain, len bytes, any
+ * case) is in a local domain and either maps to an existing user (users.h,
+ * "+detail" removed) or has an alias: / domainAlias: mapping in the
+ * recipient rewrite table (src/rrt/rrt.h). For RecipientIsLocal-style
+ * checks; reads the users and mapping files (once a second at most).
+ * Untrusted input.
+ */
+bool config_is_local_email(const struct config *cfg, const char *addr, size_t len);
 
 #endif

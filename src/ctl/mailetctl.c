@@ -10,12 +10,17 @@
  *   mailetctl [-c CONFDIR] [-d DATADIR] user import FILE
  *   mailetctl [-c CONFDIR] [-d DATADIR] domain add|del NAME
  *   mailetctl [-c CONFDIR] [-d DATADIR] domain list
+ *   mailetctl [-c CONFDIR] [-d DATADIR] mapping add|del SOURCE TARGET
+ *   mailetctl [-c CONFDIR] [-d DATADIR] mapping list [SOURCE]
+ *   mailetctl [-c CONFDIR] [-d DATADIR] mapping resolve ADDRESS
+ *   mailetctl [-c CONFDIR] [-d DATADIR] alias add|del ALIAS USER
  *
  * It reads the spool directory (<DATADIR>/spool) and the users repository
  * (<DATADIR>/users, see src/auth/users.h) directly, so it works on a
  * running daemon's data as well as a stopped one's; the daemon sees user
- * and domain changes within a second. DATADIR is -d, or the
- * <dataDirectory> of the configuration in CONFDIR. Passwords and hashes
+ * and domain changes within a second, and mapping changes (the recipient
+ * rewrite table, <DATADIR>/users/rrt.db, src/rrt/rrt_admin.h) too.
+ * DATADIR is -d, or the <dataDirectory> of the configuration in CONFDIR. Passwords and hashes
  * are never printed. Exit status: 0 done, 1 error (reason on stderr), 2
  * usage.
  */
@@ -24,6 +29,7 @@
 #include "../config/config.h"
 #include "../core/log.h"
 #include "../core/xmalloc.h"
+#include "../rrt/rrt_admin.h"
 #include "../spool/spool.h"
 
 #include <ctype.h>
@@ -79,8 +85,9 @@ ctl_usage(FILE *f)
 	           "       mailetctl [-c CONFDIR] [-d DATADIR] user list\n"
 	           "       mailetctl [-c CONFDIR] [-d DATADIR] user import FILE\n"
 	           "       mailetctl [-c CONFDIR] [-d DATADIR] domain add|del NAME\n"
-	           "       mailetctl [-c CONFDIR] [-d DATADIR] domain list\n"
-	           "       mailetctl -h | -V\n"
+	           "       mailetctl [-c CONFDIR] [-d DATADIR] domain list\n");
+	rrt_admin_usage(f);
+	fprintf(f, "       mailetctl -h | -V\n"
 	           "\n"
 	           "  -c CONFDIR  configuration directory (default " CTL_DEFAULT_CONFDIR ")\n"
 	           "  -d DATADIR  data directory; overrides <dataDirectory>\n"
@@ -669,6 +676,24 @@ ctl_users_main(const char *confdir, const char *datadir, int argc, char **argv)
 	return rc;
 }
 
+/* mailetctl mapping ... / alias ...: the recipient rewrite table. */
+static int
+ctl_rrt_main(const char *confdir, const char *datadir, int argc, char **argv)
+{
+	struct config *cfg = ctl_config(confdir, datadir);
+	if (cfg == NULL)
+		return CTL_ERROR;
+	int rc = rrt_admin_main(cfg, argc, argv);
+	config_free(cfg);
+	if (rc == CTL_USAGE)
+		ctl_usage(stderr);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "mailetctl: standard output: %s\n", strerror(errno));
+		return CTL_ERROR;
+	}
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -699,6 +724,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc >= 1 && (strcmp(argv[0], "user") == 0 || strcmp(argv[0], "domain") == 0))
 		return ctl_users_main(confdir, datadir, argc, argv);
+	if (argc >= 1 && rrt_admin_is_noun(argv[0]))
+		return ctl_rrt_main(confdir, datadir, argc, argv);
 	if (argc < 2 || strcmp(argv[0], "spool") != 0 ||
 	    (strcmp(argv[1], "list") != 0 && strcmp(argv[1], "cat") != 0)) {
 		ctl_usage(stderr);

@@ -6,6 +6,7 @@
 #include "../core/log.h"
 #include "../core/worker.h"
 #include "../core/xmalloc.h"
+#include "../rrt/rrt.h"
 #include "maildir.h"
 
 #include <errno.h>
@@ -52,24 +53,16 @@ header_value(char *out, size_t outsz, const char *s)
 	out[o] = '\0';
 }
 
-/* Delivers to one recipient; fills r. */
+/* Delivers the copy of recipient rcpt that goes to user; fills r. */
 static void
-deliver_one(const struct config *cfg, const struct local_message *msg, const char *rcpt,
-    struct local_result *r)
+deliver_user(const struct config *cfg, const struct local_message *msg, const char *rcpt,
+    const char *user, struct local_result *r)
 {
-	char q[200], user[USERS_NAME_MAX + 1], local[MAILDIR_NAME_MAX + 1];
-	const char *at = strrchr(rcpt, '@');
+	char q[200], local[MAILDIR_NAME_MAX + 1];
 	const char *domain;
 	struct users *db = cfg->users_db;
 
 	log_quote(q, sizeof(q), rcpt, strlen(rcpt));
-	if (at == NULL || db == NULL ||
-	    !users_recipient_user(db, rcpt, (size_t)(at - rcpt), at + 1, strlen(at + 1), user,
-		sizeof(user))) {
-		log_info(msg->log_id, "event=delivery-failed rcpt=%s reason=unknown-user", q);
-		set_result(r, 550, "5.1.1", "<%s> User unknown", rcpt);
-		return;
-	}
 	if (maildir_split_user(user, cfg->domains.default_domain, local, sizeof(local), &domain) <
 	    0) {
 		log_error(msg->log_id, "event=delivery-failed rcpt=%s reason=bad-mailbox-name", q);
@@ -132,6 +125,108 @@ deliver_one(const struct config *cfg, const struct local_message *msg, const cha
 out:
 	free(prefix);
 	close(md);
+}
+
+enum local_rcpt
+local_rcpt_users(const struct config *cfg, const char *rcpt, char ***users, size_t *nusers,
+    char *text, size_t textsz)
+{
+	char user[USERS_NAME_MAX + 1];
+	const char *at = strrchr(rcpt, '@');
+	struct users *db = cfg->users_db;
+	*users = NULL;
+	*nusers = 0;
+	if (at == NULL || db == NULL)
+		return LOCAL_RCPT_UNKNOWN;
+	struct rrt_result res;
+	enum rrt_status st = rrt_resolve(cfg->rrt_db, rcpt, strlen(rcpt), &res);
+	enum local_rcpt rc = LOCAL_RCPT_USERS;
+	if (st == RRT_UNMAPPED || st == RRT_BAD_ADDRESS) {
+		if (users_recipient_user(db, rcpt, (size_t)(at - rcpt), at + 1, strlen(at + 1), user,
+			sizeof(user))) {
+			*users = xcalloc(1, sizeof(char *));
+			(*users)[(*nusers)++] = xstrdup(user);
+		} else {
+			rc = LOCAL_RCPT_UNKNOWN;
+		}
+	} else if (st != RRT_MAPPED) {
+		snprintf(text, textsz, "%s", rrt_status_text(st));
+		rc = LOCAL_RCPT_REFUSED;
+	} else if (res.nerrors > 0) {
+		snprintf(text, textsz, "%s", res.errors[0]);
+		rc = LOCAL_RCPT_REFUSED;
+	} else {
+		for (size_t i = 0; i < res.naddrs && rc == LOCAL_RCPT_USERS; i++) {
+			const char *a = res.addrs[i].addr;
+			const char *aat = strrchr(a, '@');
+			if (!users_recipient_user(db, a, (size_t)(aat - a), aat + 1, strlen(aat + 1), user,
+				sizeof(user))) {
+				snprintf(text, textsz,
+				    "mapped to %.*s, which is not a local mailbox (LMTP does not relay)",
+				    RRT_ADDR_MAX, a);
+				rc = LOCAL_RCPT_REFUSED;
+				break;
+			}
+			bool dup = false;
+			for (size_t k = 0; k < *nusers && !dup; k++)
+				dup = strcmp((*users)[k], user) == 0;
+			if (dup)
+				continue;
+			*users = xreallocarray(*users, *nusers + 1, sizeof(char *));
+			(*users)[(*nusers)++] = xstrdup(user);
+		}
+		if (rc == LOCAL_RCPT_USERS && *nusers == 0)
+			rc = LOCAL_RCPT_UNKNOWN;
+	}
+	rrt_result_clear(&res);
+	if (rc != LOCAL_RCPT_USERS) {
+		for (size_t k = 0; k < *nusers; k++)
+			free((*users)[k]);
+		free(*users);
+		*users = NULL;
+		*nusers = 0;
+	}
+	return rc;
+}
+
+/* Delivers to one recipient (every user it resolves to); fills r. */
+static void
+deliver_one(const struct config *cfg, const struct local_message *msg, const char *rcpt,
+    struct local_result *r)
+{
+	char q[200], why[RRT_ERROR_MAX + RRT_ADDR_MAX + 80];
+	char **users;
+	size_t n;
+	log_quote(q, sizeof(q), rcpt, strlen(rcpt));
+	switch (local_rcpt_users(cfg, rcpt, &users, &n, why, sizeof(why))) {
+	case LOCAL_RCPT_UNKNOWN:
+		log_info(msg->log_id, "event=delivery-failed rcpt=%s reason=unknown-user", q);
+		set_result(r, 550, "5.1.1", "<%s> User unknown", rcpt);
+		return;
+	case LOCAL_RCPT_REFUSED: {
+		char wq[sizeof(why) + 8];
+		log_info(msg->log_id, "event=delivery-failed rcpt=%s reason=mapping why=%s", q,
+		    log_quote(wq, sizeof(wq), why, strlen(why)));
+		set_result(r, 550, "5.1.1", "<%s> %s", rcpt, why);
+		return;
+	}
+	case LOCAL_RCPT_USERS:
+		break;
+	}
+	/* One reply for the recipient: the first failure wins, so that the
+	 * client retries (a retry may duplicate the copies that succeeded,
+	 * never lose the ones that failed). */
+	bool failed = false;
+	for (size_t i = 0; i < n; i++) {
+		struct local_result one;
+		deliver_user(cfg, msg, rcpt, users[i], &one);
+		if (!failed && (one.code != 250 || i == 0)) {
+			*r = one;
+			failed = one.code != 250;
+		}
+		free(users[i]);
+	}
+	free(users);
 }
 
 void

@@ -13,6 +13,16 @@
  * recipient gets 250 2.1.5. A local failure gets 451 4.3.0 (452 4.3.1
  * when the disk is full, 452 4.2.2 on EDQUOT).
  *
+ * Recipient rewrite table (src/rrt/rrt.h, docs/rrt.md): a recipient with
+ * mappings is delivered to the local users it resolves to (aliases,
+ * groups, forwards, domain mappings, in any depth), one copy per distinct
+ * user, and gets one reply: 250 when every copy is durable, else the
+ * first failure. LMTP has no remote delivery, so a resolution that
+ * reaches an address that is not a local user, an error: mapping, a loop
+ * or too many mappings refuses the recipient (550 5.1.1 with the reason)
+ * and delivers nothing; local_rcpt_users is the same decision, which the
+ * LMTP server's ValidRcptHandler makes at RCPT already.
+ *
  * The work runs on the worker pool, never on an I/O thread; the results
  * come back on the caller's event_base.
  */
@@ -56,6 +66,23 @@ struct local_message {
  */
 int local_deliver_async(struct worker_pool *pool, struct event_base *base,
     const struct config *cfg, const struct local_message *msg, local_done_fn *done, void *arg);
+
+enum local_rcpt {
+	LOCAL_RCPT_USERS = 0,  /* *users holds the local users (at least one) */
+	LOCAL_RCPT_UNKNOWN,    /* no mapping and no such user */
+	LOCAL_RCPT_REFUSED,    /* mapped, but not deliverable here: text says why */
+};
+
+/*
+ * The local users rcpt (local@domain) delivers to: its mappings resolved,
+ * or else the user itself (users_recipient_user). On LOCAL_RCPT_USERS,
+ * *users (caller frees each and the array) gets *nusers distinct user
+ * names; on LOCAL_RCPT_REFUSED, text (textsz) gets a reason suitable for
+ * a reply. Reads the users repository and the table: worker threads.
+ * Untrusted input.
+ */
+enum local_rcpt local_rcpt_users(const struct config *cfg, const char *rcpt, char ***users,
+    size_t *nusers, char *text, size_t textsz);
 
 /*
  * The same, synchronously, on the calling thread (worker threads and
