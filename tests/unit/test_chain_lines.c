@@ -8,6 +8,7 @@
 #include "../../src/config/cfg_diag.h"
 #include "../../src/config/cfg_xml.h"
 #include "../../src/config/config.h"
+#include "chain_fixture.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -364,27 +365,6 @@ END_TEST
 /* ---------------------------------------------------------------------- */
 /* DropHeadersFilter                                                      */
 
-static struct chain *
-chain_from(const char *xml, size_t *errors)
-{
-	char file[] = "/tmp/mailetd-test-lines-XXXXXX";
-	int fd = mkstemp(file);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
-	close(fd);
-	struct cfg_diag d;
-	cfg_diag_init(&d);
-	struct cfg_xml x;
-	ck_assert_int_eq(cfg_xml_open(&x, file, NULL, &d), 1);
-	struct chain *c = cfg_chain_read(&x, cfg_xml_root(&x), false);
-	cfg_xml_close(&x);
-	unlink(file);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "  diag: %s\n", d.v[i].text);
-	*errors = d.errors;
-	cfg_diag_clear(&d);
-	return c;
-}
 
 static const char drop_msg[] = "Return-Path: <evil@example.com>\r\n"
 			       "From: a@example.com\r\n"

@@ -13,6 +13,7 @@
 #include "../../src/spool/spool.h"
 
 #include "dnsserver_fixture.h"
+#include "chain_fixture.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -146,20 +147,11 @@ path(const char *arg)
 static struct chain *
 chain_of(const char *handlers)
 {
-	char file[] = "/tmp/mailetd-test-dnsh-XXXXXX";
+	char file[32];
 	char xml[2048];
 	snprintf(xml, sizeof(xml), "<handlerchain>%s</handlerchain>\n", handlers);
-	int fd = mkstemp(file);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
-	close(fd);
 	struct cfg_diag d;
-	cfg_diag_init(&d);
-	struct cfg_xml x;
-	ck_assert_int_eq(cfg_xml_open(&x, file, NULL, &d), 1);
-	struct chain *c = cfg_chain_read(&x, cfg_xml_root(&x), false);
-	cfg_xml_close(&x);
-	unlink(file);
+	struct chain *c = fixture_chain_read(xml, &d, file);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "  diag: %s\n", d.v[i].text);
 	ck_assert_uint_eq(d.errors, 0);

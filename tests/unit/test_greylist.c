@@ -3,6 +3,7 @@
 #include "../../handlers/fastfail/fastfail.h"
 #include "../../handlers/fastfail/greylist_store.h"
 #include "../../src/config/cfg_chain.h"
+#include "chain_fixture.h"
 
 #include <check.h>
 #include <pthread.h>
@@ -180,18 +181,9 @@ END_TEST
 static size_t
 config_errors(const char *xml)
 {
-	char file[] = "/tmp/mailetd-test-greylist-chain-XXXXXX";
-	int fd = mkstemp(file);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
-	close(fd);
+	char file[32];
 	struct cfg_diag d;
-	cfg_diag_init(&d);
-	struct cfg_xml x;
-	ck_assert_int_eq(cfg_xml_open(&x, file, NULL, &d), 1);
-	struct chain *c = cfg_chain_read(&x, cfg_xml_root(&x), false);
-	cfg_xml_close(&x);
-	unlink(file);
+	struct chain *c = fixture_chain_read(xml, &d, file);
 	size_t errors = d.errors;
 	if (errors == 0)
 		ck_assert_str_eq(c->v[0].def->name, "JDBCGreylistHandler");

@@ -10,6 +10,7 @@
 #include "../../src/protocol/smtp_parse.h"
 #include "../../src/core/worker.h"
 #include "../../src/spool/spool.h"
+#include "chain_fixture.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -86,31 +87,6 @@ path(const char *arg)
 	return p;
 }
 
-/*
- * A chain from a <handlerchain> text, read as mailetd reads it; *errors
- * gets the number of configuration errors.
- */
-static struct chain *
-chain_from(const char *xml, size_t *errors)
-{
-	char file[] = "/tmp/mailetd-test-chain-XXXXXX";
-	int fd = mkstemp(file);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
-	close(fd);
-	struct cfg_diag d;
-	cfg_diag_init(&d);
-	struct cfg_xml x;
-	ck_assert_int_eq(cfg_xml_open(&x, file, NULL, &d), 1);
-	struct chain *c = cfg_chain_read(&x, cfg_xml_root(&x), false);
-	cfg_xml_close(&x);
-	unlink(file);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "  diag: %s\n", d.v[i].text);
-	*errors = d.errors;
-	cfg_diag_clear(&d);
-	return c;
-}
 
 static struct chain *
 chain_ok(const char *xml)

@@ -10,6 +10,7 @@
 #include "../../src/config/cfg_xml.h"
 #include "../../src/config/config.h"
 #include "../../src/core/log.h"
+#include "chain_fixture.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -44,24 +45,15 @@ setup(void)
 	out_len = 0;
 }
 
-/* The diagnostics of the last chain_from, one a line. */
+/* The diagnostics of the last chain_diags_from, one a line. */
 static char diags[4096];
 
 static struct chain *
-chain_from(const char *xml, size_t *errors)
+chain_diags_from(const char *xml, size_t *errors)
 {
-	char file[] = "/tmp/mailetd-test-hc-XXXXXX";
-	int fd = mkstemp(file);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
-	close(fd);
+	char file[32];
 	struct cfg_diag d;
-	cfg_diag_init(&d);
-	struct cfg_xml x;
-	ck_assert_int_eq(cfg_xml_open(&x, file, NULL, &d), 1);
-	struct chain *c = cfg_chain_read(&x, cfg_xml_root(&x), false);
-	cfg_xml_close(&x);
-	unlink(file);
+	struct chain *c = fixture_chain_read(xml, &d, file);
 	size_t o = 0;
 	diags[0] = '\0';
 	for (size_t i = 0; i < d.n; i++) {
@@ -106,7 +98,7 @@ checks(const char *rules)
 	    "<handlerchain>\n<handler class=\"HeaderChecksFilter\">\n%s</handler>\n</handlerchain>\n",
 	    rules);
 	size_t errors;
-	struct chain *c = chain_from(xml, &errors);
+	struct chain *c = chain_diags_from(xml, &errors);
 	ck_assert_msg(errors == 0, "%s", diags);
 	ck_assert_ptr_nonnull(c);
 	ck_assert_str_eq(c->v[0].def->name, "HeaderChecksFilter");
@@ -275,7 +267,7 @@ START_TEST(order_with_drop_headers)
 	size_t errors;
 	static const char msg[] = "Bcc: secret@example.com\r\nTo: b\r\n\r\nbody\r\n";
 	/* Dropped first, so never seen. */
-	struct chain *c = chain_from("<handlerchain>\n<handler class=\"DropHeadersFilter\"/>\n"
+	struct chain *c = chain_diags_from("<handlerchain>\n<handler class=\"DropHeadersFilter\"/>\n"
 				     "<handler class=\"HeaderChecksFilter\"><reject pattern=\"^bcc:\"/>"
 				     "</handler>\n</handlerchain>\n",
 	    &errors);
@@ -286,7 +278,7 @@ START_TEST(order_with_drop_headers)
 	chain_session_end(c, &hs);
 	chain_free(c);
 	/* Checked first, so refused. */
-	c = chain_from("<handlerchain>\n"
+	c = chain_diags_from("<handlerchain>\n"
 		       "<handler class=\"HeaderChecksFilter\"><reject pattern=\"^bcc:\"/></handler>\n"
 		       "<handler class=\"DropHeadersFilter\"/>\n</handlerchain>\n",
 	    &errors);
@@ -325,7 +317,7 @@ START_TEST(config_errors)
 		    "</handlerchain>\n",
 		    bad[i].rules);
 		size_t errors;
-		struct chain *c = chain_from(xml, &errors);
+		struct chain *c = chain_diags_from(xml, &errors);
 		ck_assert_msg(errors > 0, "no error for %s", bad[i].rules);
 		ck_assert_msg(strstr(diags, bad[i].want) != NULL, "%s: want \"%s\", got \"%s\"",
 		    bad[i].rules, bad[i].want, diags);
@@ -333,7 +325,7 @@ START_TEST(config_errors)
 	}
 	/* Good ones, and an element of no rule, which is only a warning. */
 	size_t errors;
-	struct chain *c = chain_from("<handlerchain>\n<handler class=\"HeaderChecksFilter\">\n"
+	struct chain *c = chain_diags_from("<handlerchain>\n<handler class=\"HeaderChecksFilter\">\n"
 				     "<reject pattern=\"x\" code=\"554\" ecode=\"5.7.0\"/>\n"
 				     "<defer pattern=\"y\" code=\"450\" ecode=\"4.2.10\">Later</defer>\n"
 				     "<disconnect pattern=\"z\" code=\"421\" ecode=\"4.7.0\"/>\n"

@@ -8,6 +8,7 @@
 #include "../../handlers/fastfail/spamd.h"
 #include "../../src/config/cfg_chain.h"
 #include "../../src/config/config.h"
+#include "chain_fixture.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -250,27 +251,6 @@ END_TEST
 /* ---------------------------------------------------------------------- */
 /* the handler                                                            */
 
-static struct chain *
-chain_from(const char *xml, size_t *errors)
-{
-	char file[] = "/tmp/mailetd-test-spamd-chain-XXXXXX";
-	int fd = mkstemp(file);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
-	close(fd);
-	struct cfg_diag d;
-	cfg_diag_init(&d);
-	struct cfg_xml x;
-	ck_assert_int_eq(cfg_xml_open(&x, file, NULL, &d), 1);
-	struct chain *c = cfg_chain_read(&x, cfg_xml_root(&x), false);
-	cfg_xml_close(&x);
-	unlink(file);
-	for (size_t i = 0; i < d.n; i++)
-		fprintf(stderr, "  diag: %s\n", d.v[i].text);
-	*errors = d.errors;
-	cfg_diag_clear(&d);
-	return c;
-}
 
 static const char *
 attr(const struct hook_session *s, const char *name)
