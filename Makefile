@@ -184,4 +184,5 @@ distclean: clean
 	rm -rf $(OBJ) config.mk config.status config.log configure autom4te.cache
 
 -include $(LIB_OBJS:.o=.d) $(ASAN_LIB_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d) \
-	$(OBJ)/src/mailetd.d $(OBJ)/src/ctl/mailetctl.d
+	$(OBJ)/src/mailetd.d $(OBJ)/src/ctl/mailetctl.d \
+	$(OBJ)/asan/src/mailetd.d $(OBJ)/asan/src/ctl/mailetctl.d
