@@ -69,6 +69,7 @@ struct spool {
 	pthread_cond_t cond;           /* signalled when work arrives or on close */
 	struct spool_msg *head, *tail; /* pending commits, oldest first */
 	bool stopping;
+	unsigned inline_busy; /* fsync off: commits running on I/O threads */
 	struct spool_queue *queues;
 	size_t nqueues;
 	/* The pool: a ring of ready files, oldest (smallest id) first. */
@@ -983,6 +984,9 @@ spool_close(struct spool *sp)
 	pthread_mutex_lock(&sp->lock);
 	sp->stopping = true;
 	pthread_cond_broadcast(&sp->cond);
+	/* fsync off: a commit running on its caller's thread finishes first. */
+	while (sp->inline_busy > 0)
+		pthread_cond_wait(&sp->cond, &sp->lock);
 	pthread_mutex_unlock(&sp->lock);
 	/* Committers leave only once the pending list is empty. */
 	for (unsigned i = 0; i < sp->nthreads; i++)
@@ -1184,9 +1188,11 @@ spool_msg_done(void *arg)
 	spool_msg_free(m);
 }
 
+static void spool_commit_batch(struct spool *sp, struct spool_msg *batch);
+
 /*
  * See spool.h. Runs on an I/O thread: appends envelope and footer (page
- * cache only) and hands m to a committer. Even a message whose writes
+ * cache only) and hands m to a committer (fsync on). Even a message whose writes
  * failed goes through the committers, so that the callback always comes
  * the same way: later, on base's thread.
  */
@@ -1216,6 +1222,23 @@ spool_msg_commit(struct spool_msg *m, const struct spool_envelope *env, struct e
 		return;
 	}
 	m->next = NULL;
+	if (!sp->do_fsync) {
+		/*
+		 * fsync off: nothing here waits for the disk (write, close,
+		 * rename: page cache and directory work), so the caller's
+		 * thread does it and the hand-off to a committer and back,
+		 * two thread wake-ups per message, is saved. The callback
+		 * still comes later, through xcall on base.
+		 */
+		sp->inline_busy++;
+		pthread_mutex_unlock(&sp->lock);
+		spool_commit_batch(sp, m);
+		pthread_mutex_lock(&sp->lock);
+		if (--sp->inline_busy == 0 && sp->stopping)
+			pthread_cond_broadcast(&sp->cond);
+		pthread_mutex_unlock(&sp->lock);
+		return;
+	}
 	if (sp->tail != NULL)
 		sp->tail->next = m;
 	else

@@ -55,9 +55,12 @@
  * only about by arrival. Unused pool files are removed by spool_close;
  * after a crash they are empty and removed by the recovery.
  *
- * With fsync off there is no pool, and no flush; the committers still
- * do the close and rename (doing them on the I/O thread instead, to save
- * the hand-offs, measured no better at 20 sessions on 2 cores).
+ * With fsync off there is no pool, and no flush, so nothing to group:
+ * spool_msg_commit writes, closes and renames on the caller's thread (an
+ * I/O thread) and posts the callback to base at once, saving the two
+ * thread wake-ups of a hand-off to a committer and back (measured: about
+ * 2 fewer context switches and a third less daemon CPU per message at 1
+ * and 20 sessions). spool_close waits for such a commit in progress.
  *
  * Start-up recovery: a file in tmp/ whose seal checks (footer, envelope,
  * MAC over the whole file) is a committed message: it is fdatasync'd
@@ -185,7 +188,8 @@ typedef void (*spool_commit_cb)(void *arg, int err, const char *id);
 /*
  * Writes env as the message's envelope and commits the message; m is
  * owned by the spool from now on. cb(arg, ...) runs later on base's loop
- * thread (through xcall), exactly once.
+ * thread (through xcall), exactly once, never inside this call (with
+ * fsync off the commit itself is done inside it, see above).
  */
 void spool_msg_commit(struct spool_msg *m, const struct spool_envelope *env,
     struct event_base *base, spool_commit_cb cb, void *arg);
