@@ -600,6 +600,7 @@ session_free(struct session *s)
 		if (ssl != NULL && SSL_shutdown(ssl) < 0)
 			ERR_clear_error();
 	}
+	session_out_free(s);
 	bufferevent_free(s->bev);
 	if (!s->bev_owns_fd)
 		close(s->fd);
@@ -671,6 +672,7 @@ write_cb(struct bufferevent *bev, void *arg)
 	 * replies were queued: only an empty output buffer means "written". */
 	if (evbuffer_get_length(session_out(s)) > 0)
 		return;
+	session_out_idle(s);
 	if (s->state == ST_CLOSING) {
 		session_schedule_free(s);
 		return;
@@ -774,6 +776,14 @@ session_setup_bev(struct session *s)
 		high = SESSION_IN_HIGH;
 	bufferevent_setwatermark(s->bev, EV_READ, 0, high);
 	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	session_out_setup(s);
+}
+
+/* The output is written (session_out.c): as the bufferevent's own report. */
+void
+session_written(struct session *s)
+{
+	write_cb(s->bev, s);
 }
 
 /* session_new and session_new_tls; ssl is an open TLS connection or NULL. */
