@@ -49,6 +49,10 @@
  * (see spool_pool_fill). Refilled when fewer than SPOOL_POOL_LOW are left. */
 #define SPOOL_POOL_SIZE     128
 #define SPOOL_POOL_LOW      64
+/* Write buffers kept for reuse: a message's buffer is taken on an I/O
+ * thread and given up on a committer; through malloc that crosses arenas
+ * and costs a heap trim (madvise) and regrowth per message. */
+#define SPOOL_SPARE_BUFS    32
 
 /* A queue directory this process knows to exist. */
 struct spool_queue {
@@ -79,6 +83,8 @@ struct spool {
 	} pool[SPOOL_POOL_SIZE];
 	size_t pool_head, pool_count;
 	bool pool_filling; /* a thread is creating files for the pool */
+	unsigned char *spare[SPOOL_SPARE_BUFS]; /* SPOOL_BUF_SIZE each */
+	size_t nspare;
 
 	pthread_t *threads; /* written by open and close only */
 	unsigned nthreads;
@@ -225,6 +231,33 @@ spool_mkdirs(const char *path, bool do_fsync)
 }
 
 /* --- writing a message ---------------------------------------------------- */
+
+/* A write buffer (SPOOL_BUF_SIZE bytes): a spare one, or a new one. */
+static unsigned char *
+spool_buf_get(struct spool *sp)
+{
+	unsigned char *b = NULL;
+	pthread_mutex_lock(&sp->lock);
+	if (sp->nspare > 0)
+		b = sp->spare[--sp->nspare];
+	pthread_mutex_unlock(&sp->lock);
+	return b != NULL ? b : xmalloc(SPOOL_BUF_SIZE);
+}
+
+/* Gives a write buffer back (kept as a spare while there is room). */
+static void
+spool_buf_put(struct spool *sp, unsigned char *b)
+{
+	if (b == NULL)
+		return;
+	pthread_mutex_lock(&sp->lock);
+	if (sp->nspare < SPOOL_SPARE_BUFS) {
+		sp->spare[sp->nspare++] = b;
+		b = NULL;
+	}
+	pthread_mutex_unlock(&sp->lock);
+	free(b);
+}
 
 /* Writes the buffered bytes to the file. 0, or -1 with m->err set. */
 static int
@@ -875,6 +908,8 @@ spool_destroy(struct spool *sp)
 	if (sp->corrupt_fd >= 0)
 		close(sp->corrupt_fd);
 	spool_format_mac_free(sp->key);
+	while (sp->nspare > 0)
+		free(sp->spare[--sp->nspare]);
 	free(sp->queues);
 	free(sp->threads);
 	free(sp->dir);
@@ -1060,7 +1095,7 @@ spool_msg_new(struct spool *sp, const char *queue, char id_out[ID_LEN + 1])
 		errno = ENOMEM;
 		return NULL;
 	}
-	m->buf = xmalloc(SPOOL_BUF_SIZE);
+	m->buf = spool_buf_get(sp);
 	if (id_out != NULL)
 		memcpy(id_out, m->id, ID_LEN + 1);
 	return m;
@@ -1094,7 +1129,7 @@ static void
 spool_msg_free(struct spool_msg *m)
 {
 	spool_format_mac_free(m->mac);
-	free(m->buf);
+	spool_buf_put(m->sp, m->buf);
 	free(m);
 }
 
@@ -1217,6 +1252,8 @@ spool_msg_commit(struct spool_msg *m, const struct spool_envelope *env, struct e
 		close(m->fd);
 		m->fd = -1;
 		unlinkat(sp->tmp_fd, m->id, 0);
+		spool_buf_put(sp, m->buf); /* sp may be gone when the callback runs */
+		m->buf = NULL;
 		m->err = ECANCELED;
 		xcall(base, spool_msg_done, m);
 		return;
@@ -1319,7 +1356,7 @@ spool_commit_batch(struct spool *sp, struct spool_msg *batch)
 		if (close(m->fd) < 0 && m->err == 0)
 			m->err = errno;
 		m->fd = -1;
-		free(m->buf);
+		spool_buf_put(sp, m->buf);
 		m->buf = NULL;
 		if (m->err != 0)
 			unlinkat(sp->tmp_fd, m->id, 0);
