@@ -40,6 +40,14 @@
  * and the queue's readers. Commits are done by committer threads, never
  * on an I/O thread, several messages per batch (group commit).
  *
+ * A batch first starts the writeback of all its files
+ * (sync_file_range), then fdatasyncs them one by one: the disk has the
+ * whole batch in flight while the first fdatasync waits. While a
+ * committer is busy, a new commit wakes another one only when 8 or more
+ * messages wait (else they join the busy one's next batch: one thread
+ * switch per batch, not per message), and the callbacks of a batch go to
+ * each I/O thread in one xcall.
+ *
  * The pool (fsync on): up to 128 empty files made ahead in tmp/ under
  * fresh ids, their directory entries made durable by one fsync of tmp/
  * per refill (a committer tops the pool up after a batch when fewer than
