@@ -660,6 +660,7 @@ static void
 read_cb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
+	session_in_more(arg);
 	session_process(arg);
 }
 
@@ -775,8 +776,9 @@ session_setup_bev(struct session *s)
 	if (high < SESSION_IN_HIGH)
 		high = SESSION_IN_HIGH;
 	bufferevent_setwatermark(s->bev, EV_READ, 0, high);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
 	session_out_setup(s);
+	/* A plain socket is written directly (session_out.c). */
+	bufferevent_enable(s->bev, s->out_cb != NULL ? EV_READ : EV_READ | EV_WRITE);
 }
 
 /* The output is written (session_out.c): as the bufferevent's own report. */

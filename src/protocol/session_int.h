@@ -229,6 +229,7 @@ void session_out_setup(struct session *s);
 void session_out_idle(struct session *s);
 void session_out_release(struct session *s);
 void session_out_free(struct session *s);
+void session_in_more(struct session *s);
 
 /* session_cmds.c */
 void cmd_mail(struct session *s, const char *arg, size_t len);

@@ -1435,10 +1435,7 @@ spool_commit_batch(struct spool *sp, struct spool_msg *batch)
 	for (struct spool_msg *m = batch; m != NULL; m = m->next)
 		spool_msg_report(m, n);
 	spool_msgs_post(batch);
-
-	/* 5: after the acks, top the pool up if it runs low. */
-	if (sp->do_fsync)
-		spool_pool_fill(sp);
+	/* 5, after the acks: the committer tops the pool up (spool_committer). */
 }
 
 /* A committer thread: takes every pending message at once, until close. */
@@ -1461,6 +1458,15 @@ spool_committer(void *arg)
 		spool_commit_batch(sp, batch);
 		pthread_mutex_lock(&sp->lock);
 		sp->busy--;
+		if (sp->do_fsync && sp->pool_count < SPOOL_POOL_LOW && !sp->pool_filling) {
+			/* Not busy while it refills the pool: what waits (and
+			 * what comes) goes to another committer meanwhile. */
+			if (sp->head != NULL)
+				pthread_cond_signal(&sp->cond);
+			pthread_mutex_unlock(&sp->lock);
+			spool_pool_fill(sp);
+			pthread_mutex_lock(&sp->lock);
+		}
 	}
 	pthread_mutex_unlock(&sp->lock);
 	return NULL;
