@@ -79,6 +79,7 @@ struct transaction {
 	size_t hdr_fields;
 	size_t hdr_line;           /* octets of the current line so far */
 	bool hdr_done;             /* the blank line was seen */
+	size_t hdr_cap;            /* octets allocated for hdr (grown as needed) */
 };
 
 struct session_proto;
