@@ -90,7 +90,7 @@ def test_replies_the_socket_cannot_take_at_once_all_arrive():
     # it reads must still get every reply, in order, once it reads, and the
     # session must go on normally afterwards. (On loopback the kernel's
     # buffers grow large enough that this rarely leaves output for the
-    # bufferevent to finish; test_exhaustion's unread-NOOP test covers that.)
+    # bufferevent to finish; test_exhaustion's unread-NOOP test reaches that.)
     n = 100000  # 1.4 MB of "250 2.0.0 OK" replies
     with daemon(timeout=30) as d:
         c = Client(d.port)
