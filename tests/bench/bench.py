@@ -611,9 +611,10 @@ def write_report(a, binary, loads, servers, results, lat, mem, load_seen, elapse
         single = [n for n in names if costs.get((loads[0][0], n))]
         out.append("## Cost per message (median over the rounds)\n")
         out.append("CPU time (user + system, every thread) and context switches of the "
-                   "server process per message, from /proc around each run: less "
-                   "sensitive to the machine's load than messages/s. (Postfix spreads a "
-                   "message over short-lived processes: not measured.)\n")
+                   "server process per message, from /proc around each run. Switches "
+                   "hardly depend on the machine's load; CPU time does (a loaded VM "
+                   "makes every system call dearer). (Postfix spreads a message over "
+                   "short-lived processes: not measured.)\n")
         out.append("| load | " + " | ".join("%s CPU µs / switches" % n for n in single) + " |")
         out.append("|---|" + "---|" * len(single))
         for name, sess, msgs, length in loads:
