@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +18,31 @@ static enum log_level log_level = LOG_LVL_INFO;
 static bool log_ts = true;
 static bool log_stderr = true;
 static bool log_syslog;
+/* getpid() is a system call per line (glibc no longer caches it): the pid
+ * is read once, and again in a forked child. */
+static pid_t log_pid;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static const int level_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
+static void
+log_pid_reset(void)
+{
+	log_pid = getpid();
+}
+
+static void
+log_atfork(void)
+{
+	(void)pthread_atfork(NULL, NULL, log_pid_reset);
+}
+
 void
 log_init(const char *progname, enum log_level level, bool stderr_ts)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	(void)pthread_once(&once, log_atfork);
+	log_pid = getpid();
 	log_prog = progname;
 	log_level = level;
 	log_ts = stderr_ts;
@@ -102,10 +121,10 @@ log_vmsg(enum log_level level, const char *id, const char *fmt, va_list ap)
 	int m;
 	if (id != NULL)
 		m = snprintf(line, sizeof(line), "%s%s[%d]: %s id=%s %s\n", ts, log_prog,
-		    (int)getpid(), level_names[level], id, body);
+		    (int)(log_pid != 0 ? log_pid : getpid()), level_names[level], id, body);
 	else
 		m = snprintf(line, sizeof(line), "%s%s[%d]: %s %s\n", ts, log_prog,
-		    (int)getpid(), level_names[level], body);
+		    (int)(log_pid != 0 ? log_pid : getpid()), level_names[level], body);
 	if (m < 0)
 		return;
 	if ((size_t)m >= sizeof(line)) {

@@ -67,6 +67,20 @@ struct conn {
 
 TAILQ_HEAD(connlist, conn);
 
+/* A listening socket, shared by the listeners every I/O thread has on it. */
+struct lsock {
+	int fd;
+	atomic_uint users; /* listeners still open on it; the last one closes fd */
+};
+
+/* One I/O thread's listener on one listening socket. */
+struct tlistener {
+	struct evconnlistener *lev; /* NULL once freed */
+	struct srvctx *ctx;
+	struct iothread *thread;
+	struct lsock *sock;
+};
+
 struct iothread {
 	struct server *server;
 	pthread_t tid;
@@ -90,8 +104,11 @@ struct server {
 	unsigned next_thread;
 	struct srvctx *ctxs;
 	size_t nctxs;
-	struct evconnlistener **listeners;
+	struct lsock *socks;         /* one per bound address */
+	size_t nsocks;
+	struct tlistener *listeners; /* nsocks x nthreads */
 	size_t nlisteners;
+	atomic_bool refusing;        /* stopping: accepted connections get 421 */
 	struct unix_sock *unixes;
 	size_t nunixes;
 	atomic_uint active;      /* connections of all servers */
@@ -276,6 +293,8 @@ conn_start(void *arg)
 	    &c->ctx->env, conn_closed, c);
 }
 
+static void thread_close_listeners(struct iothread *t);
+
 struct shutdown_req {
 	struct iothread *thread;
 	bool force;
@@ -286,6 +305,7 @@ thread_shutdown(void *arg)
 {
 	struct shutdown_req *r = arg;
 	struct conn *c, *next;
+	thread_close_listeners(r->thread);
 	/* session_shutdown never frees synchronously, so the walk is safe. */
 	for (c = TAILQ_FIRST(&r->thread->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, link);
@@ -335,7 +355,8 @@ static void
 accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, int salen,
     void *arg)
 {
-	struct srvctx *ctx = arg;
+	struct tlistener *tl = arg;
+	struct srvctx *ctx = tl->ctx;
 	struct server *srv = ctx->server;
 	const struct cfg_server *cs = ctx->env.server;
 	(void)lev;
@@ -353,7 +374,7 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 	} else {
 		netaddr_format(&addr, text, sizeof(text));
 	}
-	if (srv->stopping) {
+	if (atomic_load(&srv->refusing)) {
 		refuse(fd, "421 4.3.2 Service shutting down\r\n");
 		return;
 	}
@@ -383,10 +404,32 @@ accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa, i
 	c->ip_counted = !cs->proxy_required;
 	c->fd = fd;
 	memcpy(&c->peer, sa, (size_t)salen < sizeof(c->peer) ? (size_t)salen : sizeof(c->peer));
-	c->thread = &srv->threads[srv->next_thread++ % srv->nthreads];
+	c->thread = tl->thread; /* the session stays on the thread that accepted it */
 	atomic_fetch_add(&ctx->active, 1);
 	atomic_fetch_add(&srv->active, 1);
-	xcall(c->thread->base, conn_start, c);
+	conn_start(c);
+}
+
+/* Frees tl's listener; the last listener on its socket closes the socket. */
+static void
+tlistener_free(struct tlistener *tl)
+{
+	if (tl->lev == NULL)
+		return;
+	evconnlistener_free(tl->lev);
+	tl->lev = NULL;
+	if (atomic_fetch_sub(&tl->sock->users, 1) == 1)
+		close(tl->sock->fd);
+}
+
+/* Runs on an I/O thread: it accepts no more (stopping). */
+static void
+thread_close_listeners(struct iothread *t)
+{
+	struct server *srv = t->server;
+	for (size_t i = 0; i < srv->nlisteners; i++)
+		if (srv->listeners[i].thread == t)
+			tlistener_free(&srv->listeners[i]);
 }
 
 static void
@@ -541,14 +584,13 @@ server_stop(struct server *srv)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	atomic_store(&srv->refusing, true);
 	srv->stop_started = time(NULL);
 	log_info(NULL, "event=stopping sessions=%u grace=%us", atomic_load(&srv->active),
 	    srv->cfg->main.shutdown_grace);
-	for (size_t i = 0; i < srv->nlisteners; i++) {
-		evconnlistener_free(srv->listeners[i]);
-		srv->listeners[i] = NULL;
-	}
 	unix_remove_all(srv);
+	/* Each I/O thread frees its own listeners first (thread_shutdown); the
+	 * last one on a socket closes it, and new clients are refused. */
 	server_tell_threads(srv, false);
 	struct timeval tv = { 0, 100 * 1000 };
 	event_add(srv->tick, &tv);
@@ -599,34 +641,6 @@ server_new(const struct config *cfg, struct spool *spool, struct worker_pool *wo
 		if (cfg->servers[i].enabled)
 			nbinds += cfg->servers[i].nbinds;
 	}
-	srv->listeners = xcalloc(nbinds ? nbinds : 1, sizeof(*srv->listeners));
-	for (size_t i = 0; i < cfg->nservers; i++) {
-		const struct cfg_server *cs = &cfg->servers[i];
-		if (!cs->enabled)
-			continue;
-		for (size_t j = 0; j < cs->nbinds; j++) {
-			int fd = listen_socket(&cs->binds[j], cs->backlog, err, errlen);
-			if (fd < 0) {
-				server_free(srv);
-				return NULL;
-			}
-			if (cs->binds[j].ss.ss_family == AF_UNIX)
-				unix_remember(srv, &cs->binds[j]);
-			struct evconnlistener *l = evconnlistener_new(srv->base, accept_cb,
-			    &srv->ctxs[i], LEV_OPT_CLOSE_ON_FREE, cs->backlog, fd);
-			if (l == NULL) {
-				snprintf(err, errlen, "cannot listen on %s", cs->binds[j].text);
-				close(fd);
-				server_free(srv);
-				return NULL;
-			}
-			evconnlistener_set_error_cb(l, accept_error_cb);
-			srv->listeners[srv->nlisteners++] = l;
-			log_info(NULL, "event=listening server=%s bind=%s", cs->name,
-			    cs->binds[j].text);
-		}
-	}
-
 	srv->nthreads = cfg->io_workers > 0 ? cfg->io_workers : 1;
 	srv->threads = xcalloc(srv->nthreads, sizeof(*srv->threads));
 	for (unsigned i = 0; i < srv->nthreads; i++) {
@@ -641,6 +655,52 @@ server_new(const struct config *cfg, struct spool *spool, struct worker_pool *wo
 			return NULL;
 		}
 	}
+	srv->socks = xcalloc(nbinds ? nbinds : 1, sizeof(*srv->socks));
+	srv->listeners = xcalloc((nbinds ? nbinds : 1) * srv->nthreads, sizeof(*srv->listeners));
+	for (size_t i = 0; i < cfg->nservers; i++) {
+		const struct cfg_server *cs = &cfg->servers[i];
+		if (!cs->enabled)
+			continue;
+		for (size_t j = 0; j < cs->nbinds; j++) {
+			int fd = listen_socket(&cs->binds[j], cs->backlog, err, errlen);
+			if (fd < 0) {
+				server_free(srv);
+				return NULL;
+			}
+			if (cs->binds[j].ss.ss_family == AF_UNIX)
+				unix_remember(srv, &cs->binds[j]);
+			/*
+			 * Every I/O thread listens on the socket and serves what
+			 * it accepts: no hand-off from an acceptor thread (one
+			 * thread wake-up less per connection), and a busy thread
+			 * accepts only when its loop comes round.
+			 */
+			struct lsock *ls = &srv->socks[srv->nsocks++];
+			ls->fd = fd;
+			atomic_init(&ls->users, 0);
+			for (unsigned k = 0; k < srv->nthreads; k++) {
+				struct tlistener *tl = &srv->listeners[srv->nlisteners];
+				tl->ctx = &srv->ctxs[i];
+				tl->thread = &srv->threads[k];
+				tl->sock = ls;
+				/* backlog 0: listen_socket has called listen() */
+				tl->lev = evconnlistener_new(tl->thread->base, accept_cb, tl, 0, 0, fd);
+				if (tl->lev == NULL) {
+					snprintf(err, errlen, "cannot listen on %s", cs->binds[j].text);
+					if (k == 0)
+						close(fd);
+					server_free(srv);
+					return NULL;
+				}
+				atomic_fetch_add(&ls->users, 1);
+				srv->nlisteners++;
+				evconnlistener_set_error_cb(tl->lev, accept_error_cb);
+			}
+			log_info(NULL, "event=listening server=%s bind=%s", cs->name,
+			    cs->binds[j].text);
+		}
+	}
+
 	srv->sigterm = evsignal_new(srv->base, SIGTERM, signal_cb, srv);
 	srv->sigint = evsignal_new(srv->base, SIGINT, signal_cb, srv);
 	srv->sighup = evsignal_new(srv->base, SIGHUP, signal_cb, srv);
@@ -677,10 +737,11 @@ server_free(struct server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* Listeners the threads did not free (they never ran, or a failed start). */
 	for (size_t i = 0; i < srv->nlisteners; i++)
-		if (srv->listeners[i] != NULL)
-			evconnlistener_free(srv->listeners[i]);
+		tlistener_free(&srv->listeners[i]);
 	free(srv->listeners);
+	free(srv->socks);
 	unix_remove_all(srv);
 	free(srv->unixes);
 	if (srv->sigterm)

@@ -2,10 +2,11 @@
  * server.h - the network side: listeners, I/O threads, connection limits,
  * signals and graceful shutdown.
  *
- * One acceptor (the calling thread's event loop) owns every listening
- * socket. Each accepted connection is checked against connectionLimit and
- * connectionLimitPerIP, then handed to one of N I/O threads, each with its
- * own event_base, where its session lives until it closes.
+ * N I/O threads, each with its own event_base, all listen on every
+ * listening socket; the thread that accepts a connection checks it
+ * against connectionLimit and connectionLimitPerIP and serves its session
+ * until it closes (no hand-off between threads). The calling thread's
+ * loop handles signals and the shutdown.
  */
 #ifndef MAILETD_SERVER_H
 #define MAILETD_SERVER_H

@@ -600,6 +600,7 @@ session_free(struct session *s)
 		if (ssl != NULL && SSL_shutdown(ssl) < 0)
 			ERR_clear_error();
 	}
+	session_out_free(s);
 	bufferevent_free(s->bev);
 	if (!s->bev_owns_fd)
 		close(s->fd);
@@ -659,6 +660,7 @@ static void
 read_cb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
+	session_in_more(arg);
 	session_process(arg);
 }
 
@@ -671,6 +673,7 @@ write_cb(struct bufferevent *bev, void *arg)
 	 * replies were queued: only an empty output buffer means "written". */
 	if (evbuffer_get_length(session_out(s)) > 0)
 		return;
+	session_out_idle(s);
 	if (s->state == ST_CLOSING) {
 		session_schedule_free(s);
 		return;
@@ -773,7 +776,16 @@ session_setup_bev(struct session *s)
 	if (high < SESSION_IN_HIGH)
 		high = SESSION_IN_HIGH;
 	bufferevent_setwatermark(s->bev, EV_READ, 0, high);
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	session_out_setup(s);
+	/* A plain socket is written directly (session_out.c). */
+	bufferevent_enable(s->bev, s->out_cb != NULL ? EV_READ : EV_READ | EV_WRITE);
+}
+
+/* The output is written (session_out.c): as the bufferevent's own report. */
+void
+session_written(struct session *s)
+{
+	write_cb(s->bev, s);
 }
 
 /* session_new and session_new_tls; ssl is an open TLS connection or NULL. */

@@ -79,6 +79,7 @@ struct transaction {
 	size_t hdr_fields;
 	size_t hdr_line;           /* octets of the current line so far */
 	bool hdr_done;             /* the blank line was seen */
+	size_t hdr_cap;            /* octets allocated for hdr (grown as needed) */
 	/* data_line filters (hook.h): the line splitter, only when the chain
 	 * has a filter, and the octets stored after the filters. */
 	struct chain_lines *lines;
@@ -154,6 +155,10 @@ struct session {
 	struct hook_param hook_params[SMTP_PARAMS_MAX]; /* ... and its parameters */
 	char *hook_params_text;     /* their names and values (owned) */
 	unsigned long long hook_size;
+
+	/* Plain sockets: replies written without a loop trip (session_out.c). */
+	struct event *out_ev;               /* flushes the output after a pass */
+	struct evbuffer_cb_entry *out_cb;   /* on the output buffer; NULL under TLS */
 };
 
 struct cmd_seq_msg {
@@ -222,6 +227,14 @@ void session_process(struct session *s);
 void session_schedule_free(struct session *s);
 void session_close(struct session *s);
 void session_setup_bev(struct session *s);
+void session_written(struct session *s);
+
+/* session_out.c */
+void session_out_setup(struct session *s);
+void session_out_idle(struct session *s);
+void session_out_release(struct session *s);
+void session_out_free(struct session *s);
+void session_in_more(struct session *s);
 
 /* session_cmds.c */
 void cmd_mail(struct session *s, const char *arg, size_t len);

@@ -149,6 +149,7 @@ tls_switch_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn(s->id, "event=starttls-injection client=%s bytes=%zu "
 				"msg=\"input after STARTTLS discarded\"",
 		    s->client_text, junk);
+	session_out_release(s);
 	bufferevent_free(s->bev); /* the plain one does not own the fd */
 	session_tls_start(s);
 }

@@ -132,8 +132,15 @@ tx_capture_headers(struct transaction *tx, const char *data, size_t len)
 		}
 		tx->hdr_size++;
 		if (tx->hdr_len < HOOK_HEADERS_MAX) {
-			if (tx->hdr == NULL)
-				tx->hdr = xmalloc(HOOK_HEADERS_MAX);
+			if (tx->hdr_len == tx->hdr_cap) {
+				/* Grown as the block comes: a whole HOOK_HEADERS_MAX
+				 * per message cost a heap trim (madvise) per message. */
+				size_t cap = tx->hdr_cap > 0 ? tx->hdr_cap * 2 : 2048;
+				if (cap > HOOK_HEADERS_MAX)
+					cap = HOOK_HEADERS_MAX;
+				tx->hdr = xreallocarray(tx->hdr, cap, 1);
+				tx->hdr_cap = cap;
+			}
 			tx->hdr[tx->hdr_len++] = c;
 		}
 	}

@@ -1,5 +1,6 @@
 """RFC 2920 pipelining: replies in order, batched where the client batched."""
 import socket
+import threading
 import time
 
 from lib import Client, check, daemon, wait_for
@@ -80,3 +81,41 @@ def test_second_large_message_pipelined_behind_a_commit():
                 break
         check(codes == [250, 250, 354, 250] * 2 + [221], codes)
         check(len(wait_for(lambda: len(d.spool_ids()) == 2 and d.spool_ids())) == 2, "spool")
+
+
+
+def test_replies_the_socket_cannot_take_at_once_all_arrive():
+    # Replies are written straight to the socket at the end of a processing
+    # pass (session_out.c). A client that sends a great many commands before
+    # it reads must still get every reply, in order, once it reads, and the
+    # session must go on normally afterwards. (On loopback the kernel's
+    # buffers grow large enough that this rarely leaves output for the
+    # bufferevent to finish; test_exhaustion's unread-NOOP test reaches that.)
+    n = 100000  # 1.4 MB of "250 2.0.0 OK" replies
+    with daemon(timeout=30) as d:
+        c = Client(d.port)
+        c.expect(220)
+        c.cmd("EHLO client.example", 250)
+        sender = threading.Thread(target=c.sock.sendall, args=(b"NOOP\r\n" * n,))
+        sender.start()
+        time.sleep(1.0)  # not reading yet: the daemon's replies back up
+        c.sock.settimeout(20)
+        chunks, count, end = [], 0, time.time() + 60
+        while count < n and time.time() < end:
+            chunk = c.sock.recv(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            count += chunk.count(b"\r\n")
+        sender.join(20)
+        lines = b"".join(chunks).split(b"\r\n")[:-1]
+        check(len(lines) == n, "%d of %d replies, first %r last %r" % (len(lines), n, lines[:1], lines[-2:]))
+        check(all(line.startswith(b"250 ") for line in lines), "a reply was not 250")
+        c.buf = b""
+        c.cmd("MAIL FROM:<a@example.org>", 250)
+        c.cmd("RCPT TO:<b@mailetd.test>", 250)
+        c.cmd("DATA", 354)
+        c.cmd("Subject: after\r\n\r\nbody\r\n.", 250)
+        c.cmd("QUIT", 221)
+        ids = wait_for(d.spool_ids)
+        check(len(ids) == 1, ids)
