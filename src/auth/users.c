@@ -1,6 +1,7 @@
 /* users.c - the users repository (see users.h). */
 #include "users.h"
 
+#include "../core/dname.h"
 #include "../core/log.h"
 #include "../core/storefile.h"
 #include "../core/worker.h"
@@ -320,28 +321,6 @@ users_free(struct users *u)
 /* --- names ---------------------------------------------------------------- */
 
 static bool
-domain_syntax(const char *s, size_t len)
-{
-	size_t label = 0;
-	if (len == 0 || len > USERS_DOMAIN_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && !(c == '-' && label > 0))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0 && s[len - 1] != '-';
-}
-
-static bool
 local_char_ok(unsigned char c)
 {
 	return c > 0x20 && c < 0x7f && strchr("@+:%/\"\\,;<>()[]", c) == NULL;
@@ -359,7 +338,7 @@ users_name_check(const struct users *u, const char *name, size_t len, char *out,
 	for (size_t i = 0; i < ll; i++)
 		if (!local_char_ok((unsigned char)name[i]))
 			return USERS_BAD_NAME;
-	if (at != NULL && !domain_syntax(at + 1, len - ll - 1))
+	if (at != NULL && !dname_ok(at + 1, len - ll - 1))
 		return USERS_BAD_NAME;
 	for (size_t i = 0; i < len; i++)
 		out[i] = (char)tolower((unsigned char)name[i]);
@@ -721,7 +700,7 @@ users_tx_domain_add(struct users_tx *tx, const char *domain)
 {
 	char d[USERS_DOMAIN_MAX + 1];
 	size_t len = strlen(domain);
-	if (!domain_syntax(domain, len) || !lower_domain(domain, len, d))
+	if (!dname_ok(domain, len) || !lower_domain(domain, len, d))
 		return USERS_BAD_NAME;
 	if (configured_domain(tx->u, d, len) || data_find_domain(&tx->data, d) >= 0)
 		return USERS_EXISTS;
@@ -738,7 +717,7 @@ users_tx_domain_del(struct users_tx *tx, const char *domain)
 {
 	char d[USERS_DOMAIN_MAX + 1];
 	size_t len = strlen(domain);
-	if (!domain_syntax(domain, len) || !lower_domain(domain, len, d))
+	if (!dname_ok(domain, len) || !lower_domain(domain, len, d))
 		return USERS_BAD_NAME;
 	struct users_data *x = &tx->data;
 	long i = data_find_domain(x, d);
