@@ -1,5 +1,4 @@
 /* test_dname.c - unit tests of src/core/dname.c. */
-#include "../../src/config/cfg_xml.h"
 #include "../../src/core/dname.h"
 
 #include <check.h>
@@ -49,40 +48,6 @@ START_TEST(test_limits)
 }
 END_TEST
 
-/* The configuration's cfg_domain_syntax follows the same rules: every
- * string of up to six octets over an alphabet that exercises them. */
-START_TEST(test_same_as_cfg)
-{
-	static const char alpha[] = "a9-._A";
-	const size_t na = sizeof(alpha) - 1;
-	char s[8];
-	for (size_t len = 1; len <= 6; len++) {
-		size_t total = 1;
-		for (size_t k = 0; k < len; k++)
-			total *= na;
-		for (size_t v = 0; v < total; v++) {
-			size_t x = v;
-			for (size_t k = 0; k < len; k++) {
-				s[k] = alpha[x % na];
-				x /= na;
-			}
-			s[len] = '\0';
-			ck_assert_msg(dname_ok(s, len) == cfg_domain_syntax(s), "%s", s);
-		}
-	}
-	char l[300];
-	memset(l, 'a', sizeof(l));
-	for (size_t i = 63; i < sizeof(l); i += 64)
-		l[i] = '.';
-	for (size_t len = 60; len < 260; len++) {
-		char c = l[len];
-		l[len] = '\0';
-		ck_assert_msg(dname_ok(l, len) == cfg_domain_syntax(l), "%zu", len);
-		l[len] = c;
-	}
-}
-END_TEST
-
 static Suite *
 dname_suite(void)
 {
@@ -92,7 +57,6 @@ dname_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0, NELEM(bad));
 	tcase_add_test(tc, test_len);
 	tcase_add_test(tc, test_limits);
-	tcase_add_test(tc, test_same_as_cfg);
 	suite_add_tcase(s, tc);
 	return s;
 }
