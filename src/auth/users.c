@@ -1,7 +1,9 @@
 /* users.c - the users repository (see users.h). */
 #include "users.h"
 
+#include "../core/dname.h"
 #include "../core/log.h"
+#include "../core/storefile.h"
 #include "../core/worker.h"
 #include "../core/xmalloc.h"
 #include "password.h"
@@ -11,14 +13,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,19 +41,10 @@ struct users_data {
 	size_t ndomains;
 };
 
-/* What identifies a version of a file; changes on every rename. */
-struct file_key {
-	bool exists;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
 /* A file read by the daemon, with its cache state. */
 struct cached_file {
 	char *path;
-	struct file_key key;
+	struct storefile_key key;
 	time_t checked;         /* monotonic second of the last stat, 0 = never */
 };
 
@@ -150,132 +140,7 @@ data_find_domain(const struct users_data *d, const char *name)
 	return r != NULL ? (long)(r - d->domains) : -1;
 }
 
-/* --- escaping ------------------------------------------------------------- */
-
-static bool
-esc_needed(unsigned char c)
-{
-	return c <= 0x20 || c == 0x7f || c == '%';
-}
-
-static void
-esc_write(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (esc_needed(c))
-			fprintf(f, "%%%02X", c);
-		else
-			fputc(c, f);
-	}
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Unescapes s[0..len) into a new string; NULL if malformed or has NUL. */
-static char *
-esc_read(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		int h = i + 2 < len ? hexval(s[i + 1]) : -1;
-		int l = h >= 0 ? hexval(s[i + 2]) : -1;
-		if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-			free(out);
-			return NULL;
-		}
-		out[o++] = (char)(h * 16 + l);
-		i += 2;
-	}
-	out[o] = '\0';
-	return out;
-}
-
 /* --- reading -------------------------------------------------------------- */
-
-static int
-file_key_get(const char *path, struct file_key *k)
-{
-	struct stat st;
-	memset(k, 0, sizeof(*k));
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	k->exists = true;
-	k->dev = st.st_dev;
-	k->ino = st.st_ino;
-	k->size = st.st_size;
-	k->mtime = st.st_mtim;
-	return 0;
-}
-
-static bool
-file_key_eq(const struct file_key *a, const struct file_key *b)
-{
-	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
-	    a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	    a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
-/*
- * Reads a whole file into *buf (NUL-terminated, caller frees). 0, 1 if it
- * does not exist (*buf NULL), -1 with errno.
- */
-static int
-read_file(const char *path, char **buf, size_t *len)
-{
-	*buf = NULL;
-	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 1 : -1;
-	size_t cap = 4096, n = 0;
-	char *b = xmalloc(cap + 1);
-	for (;;) {
-		if (n == cap) {
-			if (cap >= FILE_MAX) {
-				free(b);
-				close(fd);
-				errno = EFBIG;
-				return -1;
-			}
-			cap *= 2;
-			b = xreallocarray(b, cap + 1, 1);
-		}
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 0;
-}
 
 /* Splits line into at most max space-separated fields. Returns the count. */
 static size_t
@@ -320,8 +185,8 @@ parse_file(const char *path, char *buf, size_t len, bool users, struct users_dat
 		char *a = NULL, *b = NULL;
 		uint64_t quota = 0;
 		if (ok) {
-			a = esc_read(f[0], fl[0]);
-			b = users ? esc_read(f[1], fl[1]) : NULL;
+			a = storefile_esc_read(f[0], fl[0]);
+			b = users ? storefile_esc_read(f[1], fl[1]) : NULL;
 			ok = a != NULL && a[0] != '\0' && (!users || b != NULL);
 		}
 		if (ok && users && nf == 3) {
@@ -367,7 +232,7 @@ load_file(const char *path, bool users, struct users_data *d)
 {
 	char *buf;
 	size_t len;
-	int rc = read_file(path, &buf, &len);
+	int rc = storefile_read(path, FILE_MAX, &buf, &len);
 	if (rc < 0)
 		return -1;
 	if (rc == 1)
@@ -378,14 +243,6 @@ load_file(const char *path, bool users, struct users_data *d)
 	return rc;
 }
 
-static time_t
-mono_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1; /* never 0, which means "never checked" */
-}
-
 /*
  * With the lock of f held: rereads f if it is more than a second since the last
  * check and the file changed. A file that cannot be read or parsed keeps
@@ -394,12 +251,8 @@ mono_seconds(void)
 static void
 refresh(struct users *u, struct cached_file *f, bool users)
 {
-	time_t now = mono_seconds();
-	if (f->checked != 0 && now - f->checked < 1)
-		return;
-	f->checked = now;
-	struct file_key k;
-	if (file_key_get(f->path, &k) < 0 || file_key_eq(&k, &f->key))
+	struct storefile_key k;
+	if (!storefile_changed(f->path, &f->key, &f->checked, &k))
 		return;
 	struct users_data nd = {0};
 	if (load_file(f->path, users, &nd) < 0) {
@@ -468,28 +321,6 @@ users_free(struct users *u)
 /* --- names ---------------------------------------------------------------- */
 
 static bool
-domain_syntax(const char *s, size_t len)
-{
-	size_t label = 0;
-	if (len == 0 || len > USERS_DOMAIN_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && !(c == '-' && label > 0))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0 && s[len - 1] != '-';
-}
-
-static bool
 local_char_ok(unsigned char c)
 {
 	return c > 0x20 && c < 0x7f && strchr("@+:%/\"\\,;<>()[]", c) == NULL;
@@ -507,7 +338,7 @@ users_name_check(const struct users *u, const char *name, size_t len, char *out,
 	for (size_t i = 0; i < ll; i++)
 		if (!local_char_ok((unsigned char)name[i]))
 			return USERS_BAD_NAME;
-	if (at != NULL && !domain_syntax(at + 1, len - ll - 1))
+	if (at != NULL && !dname_ok(at + 1, len - ll - 1))
 		return USERS_BAD_NAME;
 	for (size_t i = 0; i < len; i++)
 		out[i] = (char)tolower((unsigned char)name[i]);
@@ -756,42 +587,12 @@ users_domain_list(struct users *u, void (*fn)(void *arg, const char *domain), vo
 
 /* --- transactions ------------------------------------------------------------ */
 
-static int
-mkdir_p(const char *dir, mode_t mode)
-{
-	if (mkdir(dir, mode) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	char *parent = xstrdup(dir);
-	char *slash = strrchr(parent, '/');
-	int rc = -1;
-	if (slash != NULL && slash != parent) {
-		*slash = '\0';
-		rc = mkdir_p(parent, 0750);
-	}
-	free(parent);
-	if (rc < 0)
-		return -1;
-	return mkdir(dir, mode) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 struct users_tx *
 users_tx_begin(struct users *u)
 {
-	if (mkdir_p(u->dir, 0700) < 0)
-		return NULL;
-	int fd = open(u->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = storefile_lock(u->dir, u->lock_path);
 	if (fd < 0)
 		return NULL;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return NULL;
-		}
-	}
 	struct users_tx *tx = xcalloc(1, sizeof(*tx));
 	tx->u = u;
 	tx->lockfd = fd;
@@ -899,7 +700,7 @@ users_tx_domain_add(struct users_tx *tx, const char *domain)
 {
 	char d[USERS_DOMAIN_MAX + 1];
 	size_t len = strlen(domain);
-	if (!domain_syntax(domain, len) || !lower_domain(domain, len, d))
+	if (!dname_ok(domain, len) || !lower_domain(domain, len, d))
 		return USERS_BAD_NAME;
 	if (configured_domain(tx->u, d, len) || data_find_domain(&tx->data, d) >= 0)
 		return USERS_EXISTS;
@@ -916,7 +717,7 @@ users_tx_domain_del(struct users_tx *tx, const char *domain)
 {
 	char d[USERS_DOMAIN_MAX + 1];
 	size_t len = strlen(domain);
-	if (!domain_syntax(domain, len) || !lower_domain(domain, len, d))
+	if (!dname_ok(domain, len) || !lower_domain(domain, len, d))
 		return USERS_BAD_NAME;
 	struct users_data *x = &tx->data;
 	long i = data_find_domain(x, d);
@@ -937,69 +738,36 @@ users_tx_domain_del(struct users_tx *tx, const char *domain)
 	return USERS_OK;
 }
 
-static int
-fsync_dir(const char *dir)
+static void
+write_users(FILE *f, const void *arg)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	int e = errno;
-	close(fd);
-	errno = e;
-	return rc;
+	const struct users_data *d = arg;
+	for (size_t i = 0; i < d->nusers; i++) {
+		storefile_esc_write(f, d->users[i].name);
+		fputc(' ', f);
+		storefile_esc_write(f, d->users[i].hash);
+		if (d->users[i].quota > 0)
+			fprintf(f, " %llu", (unsigned long long)d->users[i].quota);
+		fputc('\n', f);
+	}
+}
+
+static void
+write_domains(FILE *f, const void *arg)
+{
+	const struct users_data *d = arg;
+	for (size_t i = 0; i < d->ndomains; i++) {
+		storefile_esc_write(f, d->domains[i]);
+		fputc('\n', f);
+	}
 }
 
 /* Writes d's users or domains to path atomically (tmp, fsync, rename). */
 static int
 write_file(struct users *u, const char *path, bool users, const struct users_data *d)
 {
-	char *tmp = xasprintf("%s.tmp", path);
-	int rc = -1, e = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		e = errno;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	fprintf(f, "%s\n", users ? USERS_HEADER : DOMAINS_HEADER);
-	if (users) {
-		for (size_t i = 0; i < d->nusers; i++) {
-			esc_write(f, d->users[i].name);
-			fputc(' ', f);
-			esc_write(f, d->users[i].hash);
-			if (d->users[i].quota > 0)
-				fprintf(f, " %llu", (unsigned long long)d->users[i].quota);
-			fputc('\n', f);
-		}
-	} else {
-		for (size_t i = 0; i < d->ndomains; i++) {
-			esc_write(f, d->domains[i]);
-			fputc('\n', f);
-		}
-	}
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
-		e = errno;
-		fclose(f);
-		unlink(tmp);
-		goto out;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) < 0) {
-		e = errno;
-		unlink(tmp);
-		goto out;
-	}
-	if (fsync_dir(u->dir) < 0) {
-		e = errno;
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	errno = e;
-	return rc;
+	return storefile_write(u->dir, path, users ? USERS_HEADER : DOMAINS_HEADER,
+	    users ? write_users : write_domains, d);
 }
 
 int

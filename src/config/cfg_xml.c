@@ -1,6 +1,7 @@
 /* cfg_xml.c - the XML layer shared by the configuration loaders (see cfg_xml.h). */
 #include "cfg_xml.h"
 
+#include "../core/dname.h"
 #include "../core/log.h"
 #include "../core/xmalloc.h"
 
@@ -532,23 +533,7 @@ cfg_parse_size(const char *s, uint64_t *out)
 bool
 cfg_domain_syntax(const char *s)
 {
-	size_t len = strlen(s), label = 0;
-	if (len == 0 || len > 253)
-		return false;
-	for (size_t i = 0; i <= len; i++) {
-		char c = s[i];
-		if (c == '.' || c == '\0') {
-			/* A label is 1-63 octets and neither starts nor ends with '-'. */
-			if (label == 0 || label > 63 || s[i - label] == '-' || s[i - 1] == '-')
-				return false;
-			label = 0;
-		} else if (isalnum((unsigned char)c) || c == '-') {
-			label++;
-		} else {
-			return false;
-		}
-	}
-	return true;
+	return dname_ok(s, strlen(s));
 }
 
 /* --- tables ------------------------------------------------------------------------ */

@@ -28,6 +28,7 @@
 #include "../auth/users.h"
 #include "../config/config.h"
 #include "../core/log.h"
+#include "../core/ttysafe.h"
 #include "../core/xmalloc.h"
 #include "../rrt/rrt_admin.h"
 #include "../spool/spool.h"
@@ -95,22 +96,6 @@ ctl_usage(FILE *f)
 	           "  -V          show the version\n");
 }
 
-/*
- * Copies s to out for display: bytes a terminal would act on (controls,
- * DEL) become '?'. Envelope strings came from the network.
- */
-static void
-ctl_sanitize(char *out, size_t outlen, const char *s)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 1 < outlen; s++) {
-		unsigned char c = (unsigned char)*s;
-		out[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	out[o] = '\0';
-}
-
 /* Formats an age in seconds as 42s, 5m, 3h or 2d (rounded down). */
 static void
 ctl_age(char *out, size_t outlen, time_t now, time_t then)
@@ -142,7 +127,7 @@ ctl_list_one(void *arg, const struct spool_entry *e)
 	if (e->sender == NULL || e->sender[0] == '\0')
 		snprintf(sender, sizeof(sender), "<>");
 	else
-		ctl_sanitize(sender, sizeof(sender), e->sender);
+		ttysafe(sender, sizeof(sender), e->sender);
 
 	for (size_t i = 0; i < e->nrcpts; i++)
 		rlen += strlen(e->rcpts[i]) + 1;
@@ -151,7 +136,7 @@ ctl_list_one(void *arg, const struct spool_entry *e)
 	for (size_t i = 0; i < e->nrcpts; i++) {
 		if (i > 0)
 			rcpts[o++] = ',';
-		ctl_sanitize(rcpts + o, rlen + 1 - o, e->rcpts[i]);
+		ttysafe(rcpts + o, rlen + 1 - o, e->rcpts[i]);
 		o += strlen(rcpts + o);
 	}
 	rcpts[o] = '\0';
@@ -504,7 +489,7 @@ ctl_user_line(void *arg, const struct users_entry *e)
 {
 	char name[USERS_NAME_MAX + 1];
 	(void)arg;
-	ctl_sanitize(name, sizeof(name), e->name);
+	ttysafe(name, sizeof(name), e->name);
 	if (e->quota > 0)
 		printf("%s\tquota=%llu\n", name, (unsigned long long)e->quota);
 	else
@@ -516,7 +501,7 @@ ctl_domain_line(void *arg, const char *d)
 {
 	char name[USERS_DOMAIN_MAX + 1];
 	(void)arg;
-	ctl_sanitize(name, sizeof(name), d);
+	ttysafe(name, sizeof(name), d);
 	printf("%s\n", name);
 }
 

@@ -3,18 +3,16 @@
 
 #include "../auth/users.h"
 #include "../core/log.h"
+#include "../core/storefile.h"
 #include "../core/xmalloc.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,14 +34,6 @@ struct rrt_tab {
 	size_t n;
 };
 
-struct file_key {
-	bool exists;
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-};
-
 struct rrt {
 	char *dir; /* <data>/users, NULL: no store */
 	char *path;
@@ -52,7 +42,7 @@ struct rrt {
 	unsigned limit;
 	struct rrt_tab statics; /* immutable after rrt_open */
 	pthread_mutex_t lock;   /* guards key, checked, stored */
-	struct file_key key;
+	struct storefile_key key;
 	time_t checked;
 	struct rrt_tab stored;
 };
@@ -129,83 +119,6 @@ tab_add(struct rrt_tab *tab, const char *source, const char *target, bool is_sta
 
 /* --- the store file ----------------------------------------------------------- */
 
-static bool
-esc_needed(unsigned char c)
-{
-	return c <= 0x20 || c == 0x7f || c == '%';
-}
-
-static void
-esc_write(FILE *f, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (esc_needed(c))
-			fprintf(f, "%%%02X", c);
-		else
-			fputc(c, f);
-	}
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Unescapes s[0..len) into a new string; NULL if malformed or has NUL. */
-static char *
-esc_read(const char *s, size_t len)
-{
-	char *out = xmalloc(len + 1);
-	size_t o = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] != '%') {
-			out[o++] = s[i];
-			continue;
-		}
-		int h = i + 2 < len ? hexval(s[i + 1]) : -1;
-		int l = h >= 0 ? hexval(s[i + 2]) : -1;
-		if (h < 0 || l < 0 || (h == 0 && l == 0)) {
-			free(out);
-			return NULL;
-		}
-		out[o++] = (char)(h * 16 + l);
-		i += 2;
-	}
-	out[o] = '\0';
-	return out;
-}
-
-static int
-file_key_get(const char *path, struct file_key *k)
-{
-	struct stat st;
-	memset(k, 0, sizeof(*k));
-	if (stat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	k->exists = true;
-	k->dev = st.st_dev;
-	k->ino = st.st_ino;
-	k->size = st.st_size;
-	k->mtime = st.st_mtim;
-	return 0;
-}
-
-static bool
-file_key_eq(const struct file_key *a, const struct file_key *b)
-{
-	return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
-	       a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
 /*
  * Parses a store text into tab (sorted). 0, or -1 with errno EINVAL after
  * logging the bad line. Exposed to the fuzzer through rrt_store_parse.
@@ -229,8 +142,8 @@ store_parse(const char *path, const char *buf, size_t len, struct rrt_tab *tab)
 		bool ok = sp != NULL && sp != line &&
 		          memchr(sp + 1, ' ', ll - (size_t)(sp - line) - 1) == NULL;
 		if (ok) {
-			src = esc_read(line, (size_t)(sp - line));
-			tgt = esc_read(sp + 1, ll - (size_t)(sp - line) - 1);
+			src = storefile_esc_read(line, (size_t)(sp - line));
+			tgt = storefile_esc_read(sp + 1, ll - (size_t)(sp - line) - 1);
 			ok = src != NULL && tgt != NULL &&
 			     tab_add(tab, src, tgt, false, err, sizeof(err)) == 0;
 		}
@@ -253,48 +166,14 @@ store_parse(const char *path, const char *buf, size_t len, struct rrt_tab *tab)
 static int
 store_load(const char *path, struct rrt_tab *tab)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	size_t cap = 4096, n = 0;
-	char *b = xmalloc(cap);
-	for (;;) {
-		if (n == cap) {
-			if (cap >= RRT_FILE_MAX) {
-				free(b);
-				close(fd);
-				errno = EFBIG;
-				return -1;
-			}
-			cap *= 2;
-			b = xreallocarray(b, cap, 1);
-		}
-		ssize_t r = read(fd, b + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			free(b);
-			close(fd);
-			errno = e;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	int rc = store_parse(path, b, n, tab);
+	char *b;
+	size_t n;
+	int rc = storefile_read(path, RRT_FILE_MAX, &b, &n);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = store_parse(path, b, n, tab);
 	free(b);
 	return rc;
-}
-
-static time_t
-mono_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + 1; /* never 0, which means "never checked" */
 }
 
 /* With t->lock held: rereads the store if it changed (at most one stat a second). */
@@ -303,12 +182,8 @@ refresh(struct rrt *t)
 {
 	if (t->path == NULL)
 		return;
-	time_t now = mono_seconds();
-	if (t->checked != 0 && now - t->checked < 1)
-		return;
-	t->checked = now;
-	struct file_key k;
-	if (file_key_get(t->path, &k) < 0 || file_key_eq(&k, &t->key))
+	struct storefile_key k;
+	if (!storefile_changed(t->path, &t->key, &t->checked, &k))
 		return;
 	struct rrt_tab nt = {0};
 	if (k.exists && store_load(t->path, &nt) < 0) {
@@ -808,26 +683,6 @@ rrt_strerror(enum rrt_rc rc)
 	return strerror(errno);
 }
 
-static int
-mkdir_p(const char *dir, mode_t mode)
-{
-	if (mkdir(dir, mode) == 0 || errno == EEXIST)
-		return 0;
-	if (errno != ENOENT)
-		return -1;
-	char *parent = xstrdup(dir);
-	char *slash = strrchr(parent, '/');
-	int rc = -1;
-	if (slash != NULL && slash != parent) {
-		*slash = '\0';
-		rc = mkdir_p(parent, 0750);
-	}
-	free(parent);
-	if (rc < 0)
-		return -1;
-	return mkdir(dir, mode) == 0 || errno == EEXIST ? 0 : -1;
-}
-
 struct rrt_tx *
 rrt_tx_begin(struct rrt *t)
 {
@@ -835,19 +690,9 @@ rrt_tx_begin(struct rrt *t)
 		errno = ENOENT;
 		return NULL;
 	}
-	if (mkdir_p(t->dir, 0700) < 0)
-		return NULL;
-	int fd = open(t->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int fd = storefile_lock(t->dir, t->lock_path);
 	if (fd < 0)
 		return NULL;
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			int e = errno;
-			close(fd);
-			errno = e;
-			return NULL;
-		}
-	}
 	struct rrt_tx *tx = xcalloc(1, sizeof(*tx));
 	tx->t = t;
 	tx->lockfd = fd;
@@ -935,60 +780,23 @@ rrt_tx_del(struct rrt_tx *tx, const char *source, const char *target, char *err,
 	return RRT_OK;
 }
 
-static int
-fsync_dir(const char *dir)
+static void
+store_body(FILE *f, const void *arg)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	int e = errno;
-	close(fd);
-	errno = e;
-	return rc;
+	const struct rrt_tab *tab = arg;
+	for (size_t i = 0; i < tab->n; i++) {
+		storefile_esc_write(f, tab->e[i].source);
+		fputc(' ', f);
+		storefile_esc_write(f, tab->e[i].t.text);
+		fputc('\n', f);
+	}
 }
 
 /* Writes tab to the store atomically (tmp, fsync, rename, fsync dir). */
 static int
 store_write(const struct rrt *t, const struct rrt_tab *tab)
 {
-	char *tmp = xasprintf("%s.tmp", t->path);
-	int rc = -1, e = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		e = errno;
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	fprintf(f, "%s\n", RRT_HEADER);
-	for (size_t i = 0; i < tab->n; i++) {
-		esc_write(f, tab->e[i].source);
-		fputc(' ', f);
-		esc_write(f, tab->e[i].t.text);
-		fputc('\n', f);
-	}
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) < 0) {
-		e = errno;
-		fclose(f);
-		unlink(tmp);
-		goto out;
-	}
-	if (fclose(f) != 0 || rename(tmp, t->path) < 0) {
-		e = errno;
-		unlink(tmp);
-		goto out;
-	}
-	if (fsync_dir(t->dir) < 0) {
-		e = errno;
-		goto out;
-	}
-	rc = 0;
-out:
-	free(tmp);
-	errno = e;
-	return rc;
+	return storefile_write(t->dir, t->path, RRT_HEADER, store_body, tab);
 }
 
 int

@@ -4,6 +4,7 @@
 #include "../auth/users.h"
 #include "../config/config.h"
 #include "../core/log.h"
+#include "../core/ttysafe.h"
 #include "rrt.h"
 
 #include <errno.h>
@@ -26,19 +27,6 @@ rrt_admin_is_noun(const char *noun)
 	return strcmp(noun, "mapping") == 0 || strcmp(noun, "alias") == 0;
 }
 
-/* Copies s for a terminal: control characters become '?'. */
-static const char *
-shown(char *buf, size_t bufsz, const char *s)
-{
-	size_t o = 0;
-	for (; *s != '\0' && o + 1 < bufsz; s++) {
-		unsigned char c = (unsigned char)*s;
-		buf[o++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 /* add (true) or del one mapping. */
 static int
 adm_change(const struct config *cfg, const char *source, const char *target, bool add)
@@ -56,8 +44,8 @@ adm_change(const struct config *cfg, const char *source, const char *target, boo
 	                     : rrt_tx_del(tx, source, target, err, sizeof(err));
 	if (rc != RRT_OK) {
 		rrt_tx_abort(tx);
-		fprintf(stderr, "mailetctl: mapping %s %s: %s\n", shown(a, sizeof(a), source),
-		    shown(b, sizeof(b), target), rc == RRT_BAD ? err : rrt_strerror(rc));
+		fprintf(stderr, "mailetctl: mapping %s %s: %s\n", ttysafe(a, sizeof(a), source),
+		    ttysafe(b, sizeof(b), target), rc == RRT_BAD ? err : rrt_strerror(rc));
 		return ADM_ERROR;
 	}
 	if (rrt_tx_commit(tx) < 0) {
@@ -69,7 +57,7 @@ adm_change(const struct config *cfg, const char *source, const char *target, boo
 	if (rrt_source_parse(source, strlen(source), a, sizeof(a), err, sizeof(err)) == 0 &&
 	    rrt_target_parse(target, strlen(target), &t, err, sizeof(err)) == 0) {
 		printf("%s mapping %s %s\n", add ? "added" : "deleted", a,
-		    shown(b, sizeof(b), t.text));
+		    ttysafe(b, sizeof(b), t.text));
 		rrt_target_clear(&t);
 	}
 	return ADM_OK;
@@ -80,7 +68,7 @@ adm_list_line(void *arg, const struct rrt_entry_view *e)
 {
 	char b[RRT_TARGET_MAX + 8];
 	(void)arg;
-	printf("%s %s%s\n", e->source, shown(b, sizeof(b), e->target),
+	printf("%s %s%s\n", e->source, ttysafe(b, sizeof(b), e->target),
 	    e->is_static ? "  (recipientrewritetable.xml)" : "");
 }
 
@@ -90,8 +78,8 @@ adm_list(const struct config *cfg, const char *source)
 	char src[RRT_ADDR_MAX + 8], err[256];
 	if (source != NULL &&
 	    rrt_source_parse(source, strlen(source), src, sizeof(src), err, sizeof(err)) < 0) {
-		fprintf(stderr, "mailetctl: mapping list %s: %s\n", shown(src, sizeof(src), source),
-		    err);
+		fprintf(stderr, "mailetctl: mapping list %s: %s\n",
+		    ttysafe(src, sizeof(src), source), err);
 		return ADM_ERROR;
 	}
 	if (rrt_list(cfg->rrt_db, source != NULL ? src : NULL, adm_list_line, NULL) < 0) {
@@ -110,13 +98,13 @@ adm_resolve(const struct config *cfg, const char *addr)
 	enum rrt_status st = rrt_resolve(cfg->rrt_db, addr, strlen(addr), &res);
 	if (st == RRT_BAD_ADDRESS) {
 		fprintf(stderr, "mailetctl: mapping resolve %s: not an address (user@domain)\n",
-		    shown(a, sizeof(a), addr));
+		    ttysafe(a, sizeof(a), addr));
 		rrt_result_clear(&res);
 		return ADM_ERROR;
 	}
-	printf("%s: %s", shown(a, sizeof(a), addr), rrt_status_text(st));
+	printf("%s: %s", ttysafe(a, sizeof(a), addr), rrt_status_text(st));
 	if (res.loop_at != NULL)
-		printf(" (at %s)", shown(a, sizeof(a), res.loop_at));
+		printf(" (at %s)", ttysafe(a, sizeof(a), res.loop_at));
 	printf("\n");
 	for (size_t i = 0; i < res.naddrs; i++) {
 		const char *x = res.addrs[i].addr;
@@ -131,7 +119,7 @@ adm_resolve(const struct config *cfg, const char *addr)
 			printf(" not a local user\n");
 	}
 	for (size_t i = 0; i < res.nerrors; i++)
-		printf("  error: %s\n", shown(a, sizeof(a), res.errors[i]));
+		printf("  error: %s\n", ttysafe(a, sizeof(a), res.errors[i]));
 	if (st == RRT_UNMAPPED) {
 		const char *at = strrchr(addr, '@');
 		if (at != NULL && cfg->users_db != NULL &&
@@ -150,14 +138,14 @@ adm_alias(const struct config *cfg, const char *alias, const char *user, bool ad
 	char n[USERS_NAME_MAX + 1], a[RRT_ADDR_MAX + 8];
 	if (users_name_check(cfg->users_db, user, strlen(user), n, sizeof(n)) != USERS_OK) {
 		fprintf(stderr, "mailetctl: alias: %s is not a user name%s\n",
-		    shown(a, sizeof(a), user),
+		    ttysafe(a, sizeof(a), user),
 		    strchr(user, '@') != NULL ? " (virtual hosting is off: use the local part)"
 		                              : " (virtual hosting is on: use user@domain)");
 		return ADM_ERROR;
 	}
 	if (add && !users_exists(cfg->users_db, n, strlen(n))) {
 		fprintf(stderr, "mailetctl: alias: no such user %s (mailetctl user add)\n",
-		    shown(a, sizeof(a), n));
+		    ttysafe(a, sizeof(a), n));
 		return ADM_ERROR;
 	}
 	/* Without virtual hosting the user's address is user@<the alias's domain>. */

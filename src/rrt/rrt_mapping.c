@@ -1,6 +1,7 @@
 /* rrt_mapping.c - mapping syntax (see rrt_mapping.h). */
 #include "rrt_mapping.h"
 
+#include "../core/dname.h"
 #include "../core/xmalloc.h"
 
 #include <ctype.h>
@@ -69,28 +70,6 @@ local_char_ok(unsigned char c)
 	return c > 0x20 && c < 0x7f && strchr("@:%/\"\\,;<>()[]=*", c) == NULL;
 }
 
-bool
-rrt_domain_ok(const char *s, size_t len)
-{
-	size_t label = 0;
-	if (len == 0 || len > RRT_DOMAIN_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return false;
-			label = 0;
-			continue;
-		}
-		if (!isalnum(c) && !(c == '-' && label > 0))
-			return false;
-		if (++label > 63)
-			return false;
-	}
-	return label > 0 && s[len - 1] != '-';
-}
-
 static bool
 local_ok(const char *s, size_t len)
 {
@@ -119,7 +98,7 @@ rrt_address_ok(const char *s, size_t len, char *out, size_t outsz)
 	size_t ll = at != NULL ? (size_t)(at - s) : len;
 	if (!local_ok(s, ll))
 		return false;
-	if (at != NULL && !rrt_domain_ok(at + 1, len - ll - 1))
+	if (at != NULL && !dname_ok(at + 1, len - ll - 1))
 		return false;
 	lower_copy(out, s, len);
 	return true;
@@ -135,7 +114,7 @@ rrt_source_parse(const char *s, size_t len, char *out, size_t outsz, char *err, 
 	const char *at = memchr(s, '@', len);
 	if (at == NULL) {
 		/* A whole domain, as James's domain mappings are keyed. */
-		if (!rrt_domain_ok(s, len)) {
+		if (!dname_ok(s, len)) {
 			seterr(err, errlen,
 			    "not a domain name, and no '@' (use user@domain, "
 			    "*@domain or user@*)");
@@ -159,7 +138,7 @@ rrt_source_parse(const char *s, size_t len, char *out, size_t outsz, char *err, 
 		    "without spaces or @:%%/\"\\,;<>()[]=*)");
 		return -1;
 	}
-	if (!any_domain && !rrt_domain_ok(at + 1, dl)) {
+	if (!any_domain && !dname_ok(at + 1, dl)) {
 		seterr(err, errlen, "the domain is not a domain name (or * for any domain)");
 		return -1;
 	}
@@ -416,7 +395,7 @@ rrt_target_parse(const char *s, size_t len, struct rrt_target *out, char *err, s
 		break;
 	case RRT_T_DOMAIN:
 	case RRT_T_DOMAIN_ALIAS:
-		if (!rrt_domain_ok(body, blen)) {
+		if (!dname_ok(body, blen)) {
 			seterr(err, errlen, "the target of %s is not a domain name",
 			    rrt_type_prefix(type));
 			return -1;

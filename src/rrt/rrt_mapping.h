@@ -90,9 +90,6 @@ int rrt_source_parse(const char *s, size_t len, char *out, size_t outsz, char *e
  */
 bool rrt_address_ok(const char *s, size_t len, char *out, size_t outsz);
 
-/* True if s[0..len) is a domain name (labels of letters, digits, '-'). */
-bool rrt_domain_ok(const char *s, size_t len);
-
 /*
  * Applies a regex target to addr (lower case): when the whole address
  * matches, writes the template with ${n} replaced by group n into out

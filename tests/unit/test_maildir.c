@@ -1,6 +1,9 @@
 /* test_maildir.c - unit tests of src/delivery/maildir.c. */
 #include "../../src/delivery/maildir.h"
 
+#define DATADIR_FIXTURE_NAME "maildir"
+#include "datadir_fixture.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,23 +16,6 @@
 #include <unistd.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static char datadir[256];
-
-static void
-setup(void)
-{
-	snprintf(datadir, sizeof(datadir), "/tmp/mailetd-test-maildir-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(datadir));
-}
-
-static void
-teardown(void)
-{
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", datadir);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 /* Names of the entries of dir (not . and ..), sorted; returns the count. */
 static size_t

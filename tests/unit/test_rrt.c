@@ -7,6 +7,9 @@
 #include "../../src/core/xmalloc.h"
 #include "../../src/rrt/rrt.h"
 
+#define DATADIR_FIXTURE_NAME "rrt"
+#include "datadir_fixture.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,23 +18,6 @@
 #include <unistd.h>
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
-static char datadir[256];
-
-static void
-setup(void)
-{
-	snprintf(datadir, sizeof(datadir), "/tmp/mailetd-test-rrt-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(datadir));
-}
-
-static void
-teardown(void)
-{
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", datadir);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 static struct rrt *
 open_table(bool recursive, unsigned limit, const struct rrt_static *st, size_t n)

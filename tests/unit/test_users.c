@@ -4,6 +4,9 @@
 #include "../../src/core/log.h"
 #include "../../src/core/worker.h"
 
+#define DATADIR_FIXTURE_NAME "users"
+#include "datadir_fixture.h"
+
 #include <check.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -15,24 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char datadir[256];
 static char *const domains[] = { "example.com", "mailetd.test" };
 static char *const admins[] = { "admin@example.com" };
-
-static void
-setup(void)
-{
-	snprintf(datadir, sizeof(datadir), "/tmp/mailetd-test-users-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(datadir));
-}
-
-static void
-teardown(void)
-{
-	char cmd[300];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", datadir);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 static struct users *
 open_repo(bool vhost)
