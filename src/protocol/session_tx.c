@@ -297,6 +297,17 @@ lmtp_deliver(struct session *s)
 	tx_reset(s);
 }
 
+/* Answers the end of the data with a hook's refusal (per recipient in
+ * LMTP; the last reply may close the connection) and ends the transaction. */
+static void
+tx_end_refuse(struct session *s, const struct hook_result *r)
+{
+	for (size_t i = 1; i < tx_end_replies(s); i++)
+		session_reply(s, r->code, r->ecode, "%s", r->text);
+	session_reply_hook(s, r);
+	tx_reset(s);
+}
+
 /*
  * The whole message has arrived. Checks what the decoder found, asks the
  * message hooks, then commits; the 250 is sent only from commit_done().
@@ -311,10 +322,7 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 						: chain_lines_end(s->tx.lines, &s->hs, tx_store, s);
 		if (lr.verdict != HOOK_DECLINED) {
 			log_info(s->id, "event=rejected reason=line-filter code=%d", lr.code);
-			for (size_t i = 1; i < tx_end_replies(s); i++)
-				session_reply(s, lr.code, lr.ecode, "%s", lr.text);
-			session_reply_hook(s, &lr);
-			tx_reset(s);
+			tx_end_refuse(s, &lr);
 			return;
 		}
 	}
@@ -329,10 +337,7 @@ tx_finish(struct session *s, uint64_t size, bool too_big, bool long_line, bool n
 			log_info(s->id, "event=rejected reason=size size=%" PRIu64, size);
 		else
 			log_info(s->id, "event=rejected reason=data-filter code=%d", r.code);
-		for (size_t i = 1; i < tx_end_replies(s); i++)
-			session_reply(s, r.code, r.ecode, "%s", r.text);
-		session_reply_hook(s, &r);
-		tx_reset(s);
+		tx_end_refuse(s, &r);
 		return;
 	}
 	if (long_line) {
@@ -376,10 +381,7 @@ tx_commit(struct session *s, struct hook_result r)
 	s->hs.msg = NULL; /* the message hooks are done */
 	if (r.verdict == HOOK_DENY || r.verdict == HOOK_DENYSOFT || r.verdict == HOOK_DISCONNECT) {
 		log_info(s->id, "event=rejected reason=message-hook code=%d", r.code);
-		for (size_t i = 1; i < tx_end_replies(s); i++)
-			session_reply(s, r.code, r.ecode, "%s", r.text);
-		session_reply_hook(s, &r);
-		tx_reset(s);
+		tx_end_refuse(s, &r);
 		return;
 	}
 	if (s->proto->lmtp) {
