@@ -337,19 +337,3 @@ config_is_local_domain(const struct config *cfg, const char *domain, size_t len)
 	return cfg_domains_contains(&cfg->domains, domain, len) ||
 	    (cfg->users_db != NULL && users_domain_added(cfg->users_db, domain, len));
 }
-
-bool
-config_is_local_email(const struct config *cfg, const char *addr, size_t len)
-{
-	char user[USERS_NAME_MAX + 1];
-	const char *at = len > 0 ? memrchr(addr, '@', len) : NULL;
-	if (cfg == NULL || at == NULL || at == addr || cfg->users_db == NULL)
-		return false;
-	const char *domain = at + 1;
-	size_t dlen = len - (size_t)(domain - addr);
-	if (!config_is_local_domain(cfg, domain, dlen))
-		return false;
-	return users_recipient_user(cfg->users_db, addr, (size_t)(at - addr), domain, dlen, user,
-	           sizeof(user)) ||
-	    rrt_has_alias(cfg->rrt_db, addr, len);
-}

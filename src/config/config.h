@@ -247,14 +247,5 @@ void config_free(struct config *cfg);
  */
 bool config_is_local_domain(const struct config *cfg, const char *domain, size_t len);
 
-/*
- * James's isLocalEmail (james.md 1d): addr (local@domain, len bytes, any
- * case) is in a local domain and either maps to an existing user (users.h,
- * "+detail" removed) or has an alias: / domainAlias: mapping in the
- * recipient rewrite table (src/rrt/rrt.h). For RecipientIsLocal-style
- * checks; reads the users and mapping files (once a second at most).
- * Untrusted input.
- */
-bool config_is_local_email(const struct config *cfg, const char *addr, size_t len);
 
 #endif

@@ -570,26 +570,30 @@ static const struct cmd_seq_msg seq_auth[] = {
 #define ST_COMMAND (ST(ST_GREETED) | ST(ST_READY) | ST(ST_MAIL) | ST(ST_RCPT))
 #define ST_ANY_CMD (ST_COMMAND | ST(ST_BDAT))
 
+/* The transaction and housekeeping commands SMTP and LMTP share. */
+#define SHARED_CMDS \
+	{ .verb = "MAIL", .states = ST(ST_GREETED) | ST(ST_READY), .args = ARG_REQ, .fn = cmd_mail, \
+	    .usage = "Usage: MAIL FROM:<sender>", .seq = seq_mail }, \
+	{ .verb = "RCPT", .states = ST(ST_MAIL) | ST(ST_RCPT), .args = ARG_REQ, .fn = cmd_rcpt, \
+	    .usage = "Usage: RCPT TO:<recipient>", .seq = seq_rcpt }, \
+	{ .verb = "DATA", .states = ST(ST_RCPT), .args = ARG_NONE, .fn = cmd_data, .seq = seq_data }, \
+	{ .verb = "BDAT", .states = ST(ST_RCPT) | ST(ST_BDAT), .args = ARG_REQ, .fn = cmd_bdat, \
+	    .usage = "Usage: BDAT size [LAST]", .reject = bdat_reject }, \
+	{ .verb = "RSET", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_rset }, \
+	{ .verb = "NOOP", .states = ST_ANY_CMD, .args = ARG_OPT, .fn = cmd_noop }, \
+	{ .verb = "QUIT", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_quit }, \
+	{ .verb = "VRFY", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_vrfy, \
+	    .usage = "Usage: VRFY <address>", .seq = seq_bdat_phase }, \
+	{ .verb = "EXPN", .states = ST_COMMAND, .args = ARG_OPT, .fn = cmd_expn, \
+	    .seq = seq_bdat_phase }
+
 /* The SMTP command table: the one place that says what is allowed when. */
 static const struct cmd_def smtp_cmds[] = {
 	{ .verb = "EHLO", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_ehlo,
 	    .usage = "Domain address required: EHLO", .seq = seq_bdat_phase },
 	{ .verb = "HELO", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_helo,
 	    .usage = "Domain address required: HELO", .seq = seq_bdat_phase },
-	{ .verb = "MAIL", .states = ST(ST_GREETED) | ST(ST_READY), .args = ARG_REQ, .fn = cmd_mail,
-	    .usage = "Usage: MAIL FROM:<sender>", .seq = seq_mail },
-	{ .verb = "RCPT", .states = ST(ST_MAIL) | ST(ST_RCPT), .args = ARG_REQ, .fn = cmd_rcpt,
-	    .usage = "Usage: RCPT TO:<recipient>", .seq = seq_rcpt },
-	{ .verb = "DATA", .states = ST(ST_RCPT), .args = ARG_NONE, .fn = cmd_data, .seq = seq_data },
-	{ .verb = "BDAT", .states = ST(ST_RCPT) | ST(ST_BDAT), .args = ARG_REQ, .fn = cmd_bdat,
-	    .usage = "Usage: BDAT size [LAST]", .reject = bdat_reject },
-	{ .verb = "RSET", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_rset },
-	{ .verb = "NOOP", .states = ST_ANY_CMD, .args = ARG_OPT, .fn = cmd_noop },
-	{ .verb = "QUIT", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_quit },
-	{ .verb = "VRFY", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_vrfy,
-	    .usage = "Usage: VRFY <address>", .seq = seq_bdat_phase },
-	{ .verb = "EXPN", .states = ST_COMMAND, .args = ARG_OPT, .fn = cmd_expn,
-	    .seq = seq_bdat_phase },
+	SHARED_CMDS,
 	{ .verb = "HELP", .states = ST_COMMAND, .args = ARG_OPT, .fn = cmd_help,
 	    .seq = seq_bdat_phase },
 	{ .verb = "STARTTLS", .states = ST(ST_GREETED) | ST(ST_READY), .args = ARG_NONE,
@@ -607,20 +611,7 @@ static const struct cmd_def smtp_cmds[] = {
 static const struct cmd_def lmtp_cmds[] = {
 	{ .verb = "LHLO", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_lhlo,
 	    .usage = "Domain address required: LHLO", .seq = seq_bdat_phase },
-	{ .verb = "MAIL", .states = ST(ST_GREETED) | ST(ST_READY), .args = ARG_REQ, .fn = cmd_mail,
-	    .usage = "Usage: MAIL FROM:<sender>", .seq = seq_mail },
-	{ .verb = "RCPT", .states = ST(ST_MAIL) | ST(ST_RCPT), .args = ARG_REQ, .fn = cmd_rcpt,
-	    .usage = "Usage: RCPT TO:<recipient>", .seq = seq_rcpt },
-	{ .verb = "DATA", .states = ST(ST_RCPT), .args = ARG_NONE, .fn = cmd_data, .seq = seq_data },
-	{ .verb = "BDAT", .states = ST(ST_RCPT) | ST(ST_BDAT), .args = ARG_REQ, .fn = cmd_bdat,
-	    .usage = "Usage: BDAT size [LAST]", .reject = bdat_reject },
-	{ .verb = "RSET", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_rset },
-	{ .verb = "NOOP", .states = ST_ANY_CMD, .args = ARG_OPT, .fn = cmd_noop },
-	{ .verb = "QUIT", .states = ST_ANY_CMD, .args = ARG_NONE, .fn = cmd_quit },
-	{ .verb = "VRFY", .states = ST_COMMAND, .args = ARG_REQ, .fn = cmd_vrfy,
-	    .usage = "Usage: VRFY <address>", .seq = seq_bdat_phase },
-	{ .verb = "EXPN", .states = ST_COMMAND, .args = ARG_OPT, .fn = cmd_expn,
-	    .seq = seq_bdat_phase },
+	SHARED_CMDS,
 };
 
 const struct session_proto proto_smtp = {

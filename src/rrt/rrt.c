@@ -339,24 +339,6 @@ rrt_lookup(struct rrt *t, const char *addr, size_t len,
 	return h.n;
 }
 
-bool
-rrt_has_alias(struct rrt *t, const char *addr, size_t len)
-{
-	char a[RRT_ADDR_MAX + 1];
-	if (t == NULL || !norm_addr(addr, len, a, sizeof(a)))
-		return false;
-	pthread_mutex_lock(&t->lock);
-	refresh(t);
-	struct hits h;
-	lookup_locked(t, a, &h, false);
-	bool found = false;
-	for (size_t i = 0; i < h.n && !found; i++)
-		found = h.e[i]->t.type == RRT_T_ALIAS || h.e[i]->t.type == RRT_T_DOMAIN_ALIAS;
-	pthread_mutex_unlock(&t->lock);
-	free(h.e);
-	return found;
-}
-
 /* --- resolution --------------------------------------------------------------- */
 
 struct rctx {

@@ -118,12 +118,6 @@ size_t rrt_lookup(struct rrt *t, const char *addr, size_t len,
     void (*fn)(void *arg, const char *source, const char *target, enum rrt_type type), void *arg);
 
 /*
- * James's isLocalEmail part that the RRT answers: true if addr has an
- * alias: or domainAlias: mapping (lookup order above). Untrusted input.
- */
-bool rrt_has_alias(struct rrt *t, const char *addr, size_t len);
-
-/*
  * CanSendFrom's alias part: true if sender[0..len) leads to the user
  * named user (users.h name) through alias: and domainAlias: mappings only
  * (recursively, within mappingLimit): e.g. "bob.smith@example.com" with

@@ -232,10 +232,6 @@ START_TEST(every_type)
 	expect(t, "al+list@example.com", RRT_MAPPED, "bob@example.com");
 	/* Not addresses. */
 	expect(t, "nodomain", RRT_BAD_ADDRESS, "");
-	ck_assert(rrt_has_alias(t, "al@example.com", 14));
-	ck_assert(rrt_has_alias(t, "x@alias.test", 12));
-	ck_assert(!rrt_has_alias(t, "fw@example.com", 14));
-	ck_assert(!rrt_has_alias(t, "team@example.com", 16));
 	rrt_free(t);
 }
 END_TEST
@@ -622,26 +618,6 @@ START_TEST(xml_config)
 		    diag);
 		free(diag);
 	}
-	/* isLocalEmail: a user, or an alias: / domainAlias: mapping, in a local domain. */
-	diag = load_conf("<r><mapping>al@localhost=alias:bob, grp@localhost=group:bob,"
-	                 "localhost2=domainAlias:localhost</mapping></r>",
-	    &cfg);
-	ck_assert_msg(cfg != NULL, "%s", diag);
-	free(diag);
-	struct users_tx *utx = users_tx_begin(cfg->users_db);
-	char *h = password_hash("pw", 2, 1000);
-	ck_assert_int_eq(users_tx_put(utx, "bob", h, USERS_PUT_NEW), USERS_OK);
-	password_free(h);
-	ck_assert_int_eq(users_tx_commit(utx), 0);
-	ck_assert(config_is_local_email(cfg, "bob@localhost", 13));
-	ck_assert(config_is_local_email(cfg, "Bob+x@LOCALHOST", 15));
-	ck_assert(config_is_local_email(cfg, "al@localhost", 12));
-	ck_assert(!config_is_local_email(cfg, "grp@localhost", 13));
-	ck_assert(!config_is_local_email(cfg, "nobody@localhost", 16));
-	/* localhost2 is not a local domain: its domainAlias does not count. */
-	ck_assert(!config_is_local_email(cfg, "bob@localhost2", 14));
-	ck_assert(!config_is_local_email(cfg, "bob", 3));
-	config_free(cfg);
 
 	/* Not recursive: any limit is accepted and unused. */
 	diag = load_conf("<r><recursiveMapping>false</recursiveMapping>"
